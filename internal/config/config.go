@@ -213,11 +213,20 @@ func (e *Error) Error() string { return e.Setting + ": " + e.Problem }
 // and returns the config and the arguments left after the flags.
 // An unknown flag is an error; -h/--help returns flag.ErrHelp.
 func Load(args []string, env func(string) (string, bool), usage io.Writer) (*Config, []string, error) {
+	return LoadWith(args, env, usage, nil)
+}
+
+// LoadWith is Load for a command with flags of its own: extra declares them
+// on the same flag set, so they may be mixed with the settings' flags.
+func LoadWith(args []string, env func(string) (string, bool), usage io.Writer, extra func(fs *flag.FlagSet)) (*Config, []string, error) {
 	fs := flag.NewFlagSet("sluice", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	flagVals := make(map[string]*string, len(settings)+1)
 	for _, s := range append(settings, configSetting) {
 		flagVals[s.flag] = fs.String(s.flag, s.def, s.help+" (env "+s.env+")")
+	}
+	if extra != nil {
+		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

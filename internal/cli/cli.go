@@ -1,0 +1,355 @@
+// Package cli implements the sluice command line: it parses the command and
+// its settings, builds the process from them (logger, database, migrations,
+// server) and runs it. main only wires signals and the process exit code to
+// Main, so every command can be run in a test.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/sluicehq/sluice/admin"
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/db"
+	"github.com/sluicehq/sluice/internal/metrics"
+	"github.com/sluicehq/sluice/internal/secret"
+	"github.com/sluicehq/sluice/internal/version"
+	"github.com/sluicehq/sluice/migrations"
+	"github.com/sluicehq/sluice/server"
+	"github.com/sluicehq/sluice/web"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+const usageText = `Usage: sluice [command] [flags]
+
+Commands:
+  serve                      run the gateway (default)
+  migrate up                 apply pending database migrations
+  migrate status             list migrations and whether each is applied
+  admin create --email E [--password P] [--role admin|member] [--if-no-admin]
+                             create an admin user (password generated and printed when omitted)
+  admin passwd --email E [--password P]
+                             set a user's password (generated and printed when omitted)
+  version                    print version, commit and build date
+
+Settings come from flags, environment variables and the YAML file named by
+--config / SLUICE_CONFIG, in that order of precedence. Run 'sluice --help'
+for the full list.
+`
+
+// Main runs the command in args and returns the process exit code.
+func Main(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) int {
+	words, rest := commandWords(args)
+	run := func(fn func() error) int {
+		if err := fn(); err != nil {
+			var ce *config.Error
+			if errors.As(err, &ce) || errors.Is(err, errUsage) {
+				fmt.Fprintln(stderr, "sluice:", err)
+				return exitUsage
+			}
+			fmt.Fprintln(stderr, "sluice:", err)
+			return exitFail
+		}
+		return exitOK
+	}
+	switch strings.Join(words, " ") {
+	case "", "serve":
+		return run(func() error { return serve(ctx, rest, env, stdout, stderr) })
+	case "migrate", "migrate up":
+		return run(func() error { return migrateUp(ctx, rest, env, stdout, stderr) })
+	case "migrate status":
+		return run(func() error { return migrateStatus(ctx, rest, env, stdout, stderr) })
+	case "admin create":
+		return run(func() error { return adminCreate(ctx, rest, env, stdout, stderr) })
+	case "admin passwd":
+		return run(func() error { return adminPasswd(ctx, rest, env, stdout, stderr) })
+	case "version":
+		fmt.Fprintln(stdout, version.String())
+		return exitOK
+	case "help":
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", strings.Join(words, " "), usageText)
+		return exitUsage
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// commandWords splits the leading command words ("migrate status") from
+// the flags that follow.
+func commandWords(args []string) (words, rest []string) {
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return args[:i], args[i:]
+		}
+		if len(words) == 2 {
+			return args[:i], args[i:]
+		}
+		words = args[:i+1]
+	}
+	return words, nil
+}
+
+// load reads the settings; flag.ErrHelp prints the usage and the flags.
+func load(args []string, env func(string) (string, bool), stdout io.Writer, extra func(*flag.FlagSet)) (*config.Config, error) {
+	var flagHelp strings.Builder
+	cfg, rest, err := config.LoadWith(args, env, &flagHelp, extra)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageText, "\nFlags:\n", flagHelp.String())
+		return nil, errHelp
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	return cfg, nil
+}
+
+var errHelp = errors.New("help shown")
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openDB opens and migrates the database.
+func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, *migrations.Migrator, error) {
+	h, err := db.Open(ctx, cfg.Database, db.Options{
+		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns,
+		ConnMaxLifetime: cfg.DBConnMaxLifetime, ConnectTimeout: cfg.DBConnectTimeout, Logger: log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("SLUICE_DATABASE_URL %s: %w", config.Redact(cfg.DatabaseURL), err)
+	}
+	m, err := migrations.New(h, cfg.Database, migrations.WithLogger(log))
+	if err != nil {
+		h.Close()
+		return nil, nil, err
+	}
+	return h, m, nil
+}
+
+func migrate(ctx context.Context, m *migrations.Migrator, log *slog.Logger) error {
+	applied, err := m.Up(ctx)
+	for _, a := range applied {
+		log.Info("migration applied", "version", a.Version, "name", a.Name, "duration", a.Duration.String())
+	}
+	return err
+}
+
+func serve(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) error {
+	cfg, err := load(args, env, stdout, nil)
+	if err != nil {
+		return helpIsOK(err)
+	}
+	log := newLogger(cfg, stderr)
+	log.Info("starting", "version", version.Version, "commit", version.Commit, "database", cfg.Database.Driver)
+
+	sec, err := secret.Load(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("SLUICE_SECRET_KEY: %w", err)
+	}
+	log.Info("server secret loaded", "source", sec.Source)
+
+	// Listen before the slow steps so a taken port fails at once.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("SLUICE_ADDR %s: address already in use (is another sluice running? try ./quick-start.sh status)", cfg.Addr)
+		}
+		return fmt.Errorf("SLUICE_ADDR %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+
+	h, m, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := migrate(ctx, m, log); err != nil {
+		return err
+	}
+	users := admin.NewUsers(h.Gorm)
+	created, generated, err := admin.Bootstrap(ctx, users, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	if created {
+		log.Info("first admin created", "email", cfg.AdminEmail)
+		if generated != "" {
+			fmt.Fprintf(stdout, "First admin created: %s / %s (shown only once; change it in the console)\n", cfg.AdminEmail, generated)
+		}
+	}
+
+	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: metrics.New(), DB: h, Schema: m, Console: web.Dist()})
+	if err := srv.Run(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func helpIsOK(err error) error {
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func migrateUp(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) error {
+	cfg, err := load(args, env, stdout, nil)
+	if err != nil {
+		return helpIsOK(err)
+	}
+	log := newLogger(cfg, stderr)
+	h, m, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	applied, err := m.Up(ctx)
+	for _, a := range applied {
+		fmt.Fprintf(stdout, "applied %04d %s (%s)\n", a.Version, a.Name, a.Duration.Round(1e5))
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "schema is current (version %d)\n", m.Latest())
+	}
+	return nil
+}
+
+func migrateStatus(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) error {
+	cfg, err := load(args, env, stdout, nil)
+	if err != nil {
+		return helpIsOK(err)
+	}
+	h, m, err := openDB(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	st, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range st {
+		state := "pending"
+		if s.Applied {
+			state = "applied " + s.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
+		}
+		fmt.Fprintf(stdout, "%04d  %-30s %s\n", s.Version, s.Name, state)
+	}
+	return nil
+}
+
+func adminCreate(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) error {
+	var email, password, role, name string
+	var ifNone bool
+	cfg, err := load(args, env, stdout, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "the user's email (required)")
+		fs.StringVar(&password, "password", "", "the password; generated and printed when omitted")
+		fs.StringVar(&role, "role", admin.RoleAdmin, "admin or member")
+		fs.StringVar(&name, "name", "", "display name")
+		fs.BoolVar(&ifNone, "if-no-admin", false, "do nothing when an admin already exists")
+	})
+	if err != nil {
+		return helpIsOK(err)
+	}
+	if email == "" {
+		return fmt.Errorf("%w: admin create needs --email", errUsage)
+	}
+	log := newLogger(cfg, stderr)
+	h, m, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := migrate(ctx, m, log); err != nil {
+		return err
+	}
+	users := admin.NewUsers(h.Gorm)
+	if ifNone {
+		has, err := users.HasAdmin(ctx)
+		if err != nil {
+			return err
+		}
+		if has {
+			fmt.Fprintln(stdout, "an admin already exists; nothing created")
+			return nil
+		}
+	}
+	generated := password == ""
+	if generated {
+		password = admin.GeneratePassword()
+	}
+	u, err := users.Create(ctx, email, name, password, role)
+	if err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(stdout, "created %s %s with password %s (shown only once)\n", u.Role, u.Email, password)
+	} else {
+		fmt.Fprintf(stdout, "created %s %s\n", u.Role, u.Email)
+	}
+	return nil
+}
+
+func adminPasswd(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) error {
+	var email, password string
+	cfg, err := load(args, env, stdout, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "the user's email (required)")
+		fs.StringVar(&password, "password", "", "the new password; generated and printed when omitted")
+	})
+	if err != nil {
+		return helpIsOK(err)
+	}
+	if email == "" {
+		return fmt.Errorf("%w: admin passwd needs --email", errUsage)
+	}
+	log := newLogger(cfg, stderr)
+	h, m, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := migrate(ctx, m, log); err != nil {
+		return err
+	}
+	generated := password == ""
+	if generated {
+		password = admin.GeneratePassword()
+	}
+	if err := admin.NewUsers(h.Gorm).SetPassword(ctx, email, password); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(stdout, "password of %s set to %s (shown only once)\n", email, password)
+	} else {
+		fmt.Fprintf(stdout, "password of %s changed\n", email)
+	}
+	return nil
+}

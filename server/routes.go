@@ -1,0 +1,45 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sluicehq/sluice/internal/apierr"
+)
+
+// routes declares every route. Read a line left to right for the order a
+// request goes through.
+func (s *Server) routes() {
+	r := s.engine
+	r.Use(requestID, s.accessLog, s.observe, s.recover, s.limitBody)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(s.deps.Metrics.Handler()))
+
+	if s.deps.Routes != nil {
+		s.deps.Routes(r)
+	}
+
+	r.NoRoute(s.noRoute)
+}
+
+// noRoute answers unknown API paths with a JSON 404 and everything else
+// with the console.
+func (s *Server) noRoute(c *gin.Context) {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/admin/api/") || s.deps.Console == nil {
+		apierr.Write(c.Writer, &apierr.Error{Status: http.StatusNotFound, Code: "unknown_url",
+			Message: "no route for " + c.Request.Method + " " + p + "; see /admin/api/v1/openapi.json and the README for the API"})
+		return
+	}
+	s.console(c)
+}
+
+// writeError writes err in the OpenAI envelope and logs a 5xx's cause with
+// the request id.
+func writeError(c *gin.Context, err error) {
+	apierr.Write(c.Writer, err)
+}
