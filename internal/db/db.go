@@ -66,38 +66,42 @@ func Open(ctx context.Context, d config.Database, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := gorm.Open(dialector, GormConfig())
-	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", d.Driver, err)
-	}
-	sqlDB, err := g.DB()
-	if err != nil {
-		return nil, err
-	}
-	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
-	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
-	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
-
 	timeout := opts.ConnectTimeout
 	if timeout <= 0 {
 		timeout = time.Second
 	}
+	// gorm.Open itself talks to the server (a ping, MySQL's version query),
+	// so the whole open is retried while the database is unreachable.
 	backoff := retry.WithMaxDuration(timeout, retry.WithCappedDuration(2*time.Second, retry.NewExponential(100*time.Millisecond)))
 	attempt := 0
+	var g *gorm.DB
+	var sqlDB *sql.DB
 	err = retry.Do(ctx, backoff, func(ctx context.Context) error {
 		attempt++
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := sqlDB.PingContext(pctx); err != nil {
+		var err error
+		if g, err = gorm.Open(dialector, GormConfig()); err == nil {
+			sqlDB, err = g.DB()
+		}
+		if err == nil {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err = sqlDB.PingContext(pctx)
+			cancel()
+			if err != nil {
+				_ = sqlDB.Close()
+			}
+		}
+		if err != nil {
 			log.Warn("database unreachable, retrying", "driver", d.Driver, "attempt", attempt, "err", err)
 			return retry.RetryableError(err)
 		}
 		return nil
 	})
 	if err != nil {
-		_ = sqlDB.Close()
 		return nil, fmt.Errorf("%s database unreachable after %s (%d attempts): %w", d.Driver, timeout, attempt, err)
 	}
+	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
+	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
 	return &DB{Gorm: g, SQL: sqlDB, Driver: d.Driver, path: sqlitePath(d)}, nil
 }
 
