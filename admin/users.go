@@ -36,18 +36,22 @@ var ErrDuplicate = errors.New("already exists")
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
 
-// bcryptCost is bcrypt's work factor for admin passwords.
-const bcryptCost = 12
+// BcryptCost is bcrypt's work factor for admin passwords.
+const BcryptCost = 12
 
-// HashPassword hashes a password with bcrypt.
+// HashPassword hashes a password with bcrypt at BcryptCost.
 func HashPassword(password string) (string, error) {
+	return hashPassword(password, BcryptCost)
+}
+
+func hashPassword(password string, cost int) (string, error) {
 	if len(password) < 8 {
 		return "", errors.New("password must have at least 8 characters")
 	}
 	if len(password) > 72 {
 		return "", errors.New("password must have at most 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	return string(h), err
 }
 
@@ -81,11 +85,12 @@ func randomFrom(alphabet string, n int) string {
 
 // Users stores admin users.
 type Users struct {
-	db *gorm.DB
+	db   *gorm.DB
+	cost int // bcrypt work factor; tests lower it
 }
 
 // NewUsers returns the user store over db.
-func NewUsers(db *gorm.DB) *Users { return &Users{db: db} }
+func NewUsers(db *gorm.DB) *Users { return &Users{db: db, cost: BcryptCost} }
 
 // Create adds a user with a hashed password.
 func (s *Users) Create(ctx context.Context, email, name, password, role string) (*User, error) {
@@ -96,7 +101,7 @@ func (s *Users) Create(ctx context.Context, email, name, password, role string) 
 	if role != RoleAdmin && role != RoleMember {
 		return nil, fmt.Errorf("role must be %s or %s", RoleAdmin, RoleMember)
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password, s.cost)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +127,7 @@ func (s *Users) ByEmail(ctx context.Context, email string) (*User, error) {
 
 // SetPassword replaces a user's password.
 func (s *Users) SetPassword(ctx context.Context, email, password string) error {
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password, s.cost)
 	if err != nil {
 		return err
 	}

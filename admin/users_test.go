@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/sluicehq/sluice/internal/dbtest"
 	"github.com/sluicehq/sluice/migrations"
 )
@@ -22,7 +24,19 @@ func migratedUsers(t *testing.T, kind string) *Users {
 	if _, err := m.Up(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return NewUsers(h.Gorm)
+	u := NewUsers(h.Gorm)
+	u.cost = bcrypt.MinCost // the production cost is tested in TestProductionCost
+	return u
+}
+
+func TestProductionCost(t *testing.T) {
+	h, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := bcrypt.Cost([]byte(h)); c != BcryptCost || BcryptCost < 12 {
+		t.Fatalf("cost %d", c)
+	}
 }
 
 func TestUsersStore(t *testing.T) {
