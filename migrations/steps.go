@@ -3,4 +3,5 @@ package migrations
 // steps is every migration, in version order. Append only.
 var steps = []step{
 	{1, "users", up0001, down0001},
+	{2, "access", up0002, down0002},
 }
