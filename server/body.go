@@ -1,17 +1,21 @@
 package server
 
 import (
-	"bytes"
+	"errors"
 	"io"
 	"net/http"
 )
 
-// readAll reads a request body, sized by Content-Length when it is known.
+// readAll reads a request body in one allocation when Content-Length is
+// known (the server has already bounded it), else with io.ReadAll.
 func readAll(r *http.Request) ([]byte, error) {
 	if r.ContentLength > 0 {
-		buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
-		_, err := buf.ReadFrom(r.Body)
-		return buf.Bytes(), err
+		b := make([]byte, r.ContentLength)
+		n, err := io.ReadFull(r.Body, b)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return b[:n], errors.New("body shorter than its Content-Length")
+		}
+		return b[:n], err
 	}
 	return io.ReadAll(r.Body)
 }

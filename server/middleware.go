@@ -49,9 +49,12 @@ func validRequestID(id string) bool {
 }
 
 func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return "req_" + hex.EncodeToString(b[:])
+	var raw [12]byte
+	_, _ = rand.Read(raw[:])
+	var out [4 + 24]byte
+	copy(out[:], "req_")
+	hex.Encode(out[4:], raw[:])
+	return string(out[:])
 }
 
 // recover turns a panic into a 500 in the OpenAI envelope (when nothing
@@ -104,11 +107,10 @@ func ReadBody(c *gin.Context) ([]byte, error) {
 		return nil, apierr.New(http.StatusBadRequest, "request body is empty; send a JSON object")
 	}
 	b, err := readAll(c.Request)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, tooLarge(mbe.Limit)
-	}
 	if err != nil {
+		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, tooLarge(mbe.Limit)
+		}
 		return nil, apierr.New(http.StatusBadRequest, "could not read request body: "+err.Error())
 	}
 	if len(b) == 0 {

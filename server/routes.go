@@ -19,6 +19,11 @@ func (s *Server) routes() {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(s.deps.Metrics.Handler()))
 
+	if s.deps.Access != nil {
+		v1 := r.Group("/v1", s.authenticate)
+		v1.GET("/models", s.listModels)
+	}
+
 	if s.deps.Routes != nil {
 		s.deps.Routes(r)
 	}

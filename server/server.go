@@ -34,6 +34,9 @@ type Deps struct {
 	DB      Pinger
 	Schema  SchemaChecker
 	Console fs.FS
+	// Access enables the data plane (/v1); nil serves only health,
+	// metrics and the console.
+	Access *Access
 	// Routes, when set, adds routes after the built-in ones (tests use it
 	// to exercise middleware with handlers of their own).
 	Routes func(r *gin.Engine)

@@ -93,22 +93,47 @@ type Window struct {
 // x-ratelimit-reset-requests and the -tokens trio for TPM), and Retry-After in
 // whole seconds (rounded up, at least 1) when the request was refused.
 func (d Decision) Headers(h http.Header) {
+	// Every value is appended to one buffer and sliced out of one string, so
+	// a decision costs two allocations however many headers it writes.
+	var names [7]string
+	var ends [7]int
+	var buf [192]byte
+	b, n := buf[:0], 0
+	add := func(name string, appendVal func([]byte) []byte) {
+		b = appendVal(b)
+		names[n], ends[n] = name, len(b)
+		n++
+	}
+	num := func(v int64) func([]byte) []byte {
+		return func(b []byte) []byte { return strconv.AppendInt(b, v, 10) }
+	}
+	reset := func(d time.Duration) func([]byte) []byte {
+		return func(b []byte) []byte { return append(b, FormatReset(d)...) }
+	}
 	if d.Requests.Limit > 0 {
-		d.Requests.write(h, "X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests")
+		add("X-Ratelimit-Limit-Requests", num(d.Requests.Limit))
+		add("X-Ratelimit-Remaining-Requests", num(max(d.Requests.Remaining, 0)))
+		add("X-Ratelimit-Reset-Requests", reset(d.Requests.Reset))
 	}
 	if d.Tokens.Limit > 0 {
-		d.Tokens.write(h, "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens")
+		add("X-Ratelimit-Limit-Tokens", num(d.Tokens.Limit))
+		add("X-Ratelimit-Remaining-Tokens", num(max(d.Tokens.Remaining, 0)))
+		add("X-Ratelimit-Reset-Tokens", reset(d.Tokens.Reset))
 	}
 	if !d.Allowed {
-		h["Retry-After"] = []string{strconv.FormatInt(retryAfterSeconds(d.RetryAfter), 10)}
+		add("Retry-After", num(retryAfterSeconds(d.RetryAfter)))
 	}
-}
-
-// write sets the three headers of w (names already in canonical form).
-func (w Window) write(h http.Header, limit, remaining, reset string) {
-	h[limit] = []string{strconv.FormatInt(w.Limit, 10)}
-	h[remaining] = []string{strconv.FormatInt(max(w.Remaining, 0), 10)}
-	h[reset] = []string{FormatReset(w.Reset)}
+	if n == 0 {
+		return
+	}
+	all := string(b)
+	vals := make([]string, n)
+	start := 0
+	for i := range n {
+		vals[i] = all[start:ends[i]]
+		h[names[i]] = vals[i : i+1 : i+1]
+		start = ends[i]
+	}
 }
 
 // FormatReset formats d the way OpenAI's x-ratelimit-reset-* headers do: a Go
