@@ -14,10 +14,18 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/admin"
+	"github.com/sluicehq/sluice/admin/keys"
+	"github.com/sluicehq/sluice/internal/access"
+	"github.com/sluicehq/sluice/internal/clock"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/db"
+	"github.com/sluicehq/sluice/internal/limits"
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/secret"
 	"github.com/sluicehq/sluice/internal/version"
@@ -203,12 +211,98 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 		}
 	}
 
-	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: metrics.New(), DB: h, Schema: m, Console: web.Dist()})
-	if err := srv.Run(ctx, ln); err != nil {
+	mets := metrics.New()
+	dataPlane, stopBackground, err := buildAccess(ctx, cfg, h, sec, mets, log)
+	if err != nil {
 		return err
+	}
+	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(), Access: dataPlane})
+	runErr := srv.Run(ctx, ln)
+	stopBackground()
+	if runErr != nil {
+		return runErr
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// buildAccess assembles the data plane's checks: the consumer-key verifier,
+// the in-memory snapshot kept current in the background, and the limiter
+// (shared through Redis when configured). stop ends the background work and
+// flushes what it holds.
+func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.Secret, mets *metrics.Metrics, log *slog.Logger) (*server.Access, func(), error) {
+	ring, err := keys.NewKeyring(sec.Master(), cfg.KeyID, cfg.PreviousKeyIDs...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("SLUICE_KEY_ID: %w", err)
+	}
+	clk := clock.Real{}
+	var rdb *redis.Client
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, &config.Error{Setting: "SLUICE_REDIS_URL", Problem: err.Error()}
+		}
+		opts.ContextTimeoutEnabled = true
+		rdb = redis.NewClient(opts)
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if err := rdb.Ping(pctx).Err(); err != nil {
+			log.Warn("Redis unreachable at start; limits count per instance and replicas poll for changes until it answers", "err", err)
+		}
+		cancel()
+	}
+	var store *access.Store
+	if rdb != nil {
+		store = access.NewStore(h.Gorm, rdb, clk, log)
+	} else {
+		store = access.NewStore(h.Gorm, nil, clk, log)
+	}
+	if err := store.Load(ctx); err != nil {
+		return nil, nil, err
+	}
+	mem := limits.NewMemory(clk)
+	var limiter limits.Limiter = mem
+	if rdb != nil {
+		fallbacks := prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_ratelimit_redis_fallbacks_total",
+			Help: "Limit checks answered by the per-instance counter because Redis was unreachable.",
+		})
+		mets.Registry.MustRegister(fallbacks)
+		r := limits.NewRedis(rdb, clk, mem, log)
+		r.OnFallback = fallbacks.Inc
+		limiter = r
+	}
+
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		go store.Watch(bg, time.Second)
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				if err := store.FlushUsage(bg); err != nil {
+					log.Warn("could not record keys' last use", "err", err)
+				}
+			}
+		}
+	}()
+	stop := func() {
+		cancel()
+		<-done
+		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer fcancel()
+		if err := store.FlushUsage(fctx); err != nil {
+			log.Warn("could not record keys' last use", "err", err)
+		}
+		if rdb != nil {
+			_ = rdb.Close()
+		}
+	}
+	return &server.Access{Verifier: ring.Verifier(100_000), Snapshots: store, Limiter: limiter, Clock: clk}, stop, nil
 }
 
 func helpIsOK(err error) error {

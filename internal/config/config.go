@@ -40,6 +40,10 @@ type Config struct {
 	// SecretKey signs consumer keys and sessions and encrypts provider
 	// credentials. Empty means: read or generate DataDir/secret.key.
 	SecretKey string
+	// KeyID is the id (kid) of the key that signs new consumer keys;
+	// PreviousKeyIDs still verify keys signed before a rotation.
+	KeyID          string
+	PreviousKeyIDs []string
 	// DataDir holds the SQLite database (by default), the generated secret
 	// key and the call log's spill files.
 	DataDir string
@@ -153,6 +157,28 @@ var settings = []setting{
 		str(func(c *Config) *string { return &c.RedisURL })},
 	{"secret-key", "SLUICE_SECRET_KEY", "secret_key", "", "signs keys and sessions, encrypts provider credentials; generated into DATA_DIR/secret.key when unset",
 		str(func(c *Config) *string { return &c.SecretKey })},
+	{"key-id", "SLUICE_KEY_ID", "key_id", "k1", "id of the signing key for new consumer keys; change it to rotate",
+		func(c *Config, v string) error {
+			if !validKID(v) {
+				return fmt.Errorf("expected 1-32 letters, digits, '-' or '_', got %q", v)
+			}
+			c.KeyID = v
+			return nil
+		}},
+	{"previous-key-ids", "SLUICE_PREVIOUS_KEY_IDS", "previous_key_ids", "", "comma-separated ids of earlier signing keys whose consumer keys still work",
+		func(c *Config, v string) error {
+			c.PreviousKeyIDs = nil
+			for _, id := range strings.Split(v, ",") {
+				if id = strings.TrimSpace(id); id == "" {
+					continue
+				}
+				if !validKID(id) {
+					return fmt.Errorf("expected ids of 1-32 letters, digits, '-' or '_', got %q", id)
+				}
+				c.PreviousKeyIDs = append(c.PreviousKeyIDs, id)
+			}
+			return nil
+		}},
 	{"data-dir", "SLUICE_DATA_DIR", "data_dir", "./data", "folder for the SQLite database, the generated secret key and call-log spill files",
 		str(func(c *Config) *string { return &c.DataDir })},
 	{"admin-email", "SLUICE_ADMIN_EMAIL", "admin_email", "admin@localhost", "first admin, created only when no admin exists",
@@ -307,6 +333,18 @@ func readFile(path string) (map[string]string, Resources, error) {
 		out[k] = n.Value
 	}
 	return out, doc.Resources, nil
+}
+
+func validKID(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // yamlProblem turns a YAML decode error into one readable line.

@@ -67,6 +67,13 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
+func TestKeyRotationSettings(t *testing.T) {
+	c, _, err := Load(nil, envOf(map[string]string{"SLUICE_KEY_ID": "k2", "SLUICE_PREVIOUS_KEY_IDS": " k1, k0 ,"}), io.Discard)
+	if err != nil || c.KeyID != "k2" || strings.Join(c.PreviousKeyIDs, "|") != "k1|k0" {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
+
 func TestRestArgs(t *testing.T) {
 	_, rest, err := Load([]string{"--addr", ":9000", "extra", "--x"}, envOf(nil), io.Discard)
 	if err != nil || strings.Join(rest, " ") != "extra --x" {
@@ -101,6 +108,8 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{"unknown yaml section", nil, nil, "servers: {}\n", "SLUICE_CONFIG", "servers"},
 		{"malformed yaml", nil, nil, "server: [\n", "SLUICE_CONFIG", "YAML"},
 		{"bad value in yaml", nil, nil, "server:\n  shutdown_timeout: later\n", "server.shutdown_timeout", "duration"},
+		{"bad key id", nil, map[string]string{"SLUICE_KEY_ID": "k 1"}, "", "SLUICE_KEY_ID", "letters"},
+		{"bad previous key id", nil, map[string]string{"SLUICE_PREVIOUS_KEY_IDS": "k1,b@d"}, "", "SLUICE_PREVIOUS_KEY_IDS", "b@d"},
 		{"missing file", []string{"--config", "/nonexistent/sluice.yaml"}, nil, "", "SLUICE_CONFIG", "no such file"},
 	}
 	for _, tc := range cases {
