@@ -168,3 +168,32 @@ type ConfigVersion struct {
 
 // TableName is config_version.
 func (ConfigVersion) TableName() string { return "config_version" }
+
+// Provider is one upstream: a provider kind at a base URL with its
+// credential. The credential is stored sealed (AES-GCM) and never returned
+// by any API.
+type Provider struct {
+	ID            uint64    `json:"id" gorm:"primaryKey"`
+	Name          string    `json:"name"`
+	Kind          string    `json:"kind"`
+	BaseURL       string    `json:"base_url"`
+	APIKeySealed  string    `json:"-"`
+	Settings      string    `json:"-"` // JSON object of strings
+	Headers       string    `json:"-"` // JSON object of strings
+	TimeoutMillis int64     `json:"timeout_ms"`
+	Enabled       bool      `json:"enabled"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// ModelTarget routes a public model to an upstream model of a provider.
+// Lower priority numbers are tried first; weight splits traffic within a
+// priority.
+type ModelTarget struct {
+	ID            uint64 `json:"id" gorm:"primaryKey"`
+	ModelID       uint64 `json:"model_id"`
+	ProviderID    uint64 `json:"provider_id"`
+	UpstreamModel string `json:"upstream_model"`
+	Weight        int    `json:"weight"`
+	Priority      int    `json:"priority"`
+}
