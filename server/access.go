@@ -26,6 +26,8 @@ type Access struct {
 	Limiter limits.Limiter
 	// Clock tells the time (tests pass a fake one).
 	Clock interface{ Now() time.Time }
+	// Subscriptions takes consumers' own subscription requests.
+	Subscriptions SelfService
 }
 
 // Snapshots is the part of access.Store the data plane reads.

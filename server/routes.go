@@ -22,6 +22,13 @@ func (s *Server) routes() {
 	if s.deps.Access != nil {
 		v1 := r.Group("/v1", s.authenticate)
 		v1.GET("/models", s.listModels)
+		if s.deps.Access.Subscriptions != nil {
+			v1.POST("/subscriptions", s.requestSubscription)
+			v1.GET("/subscriptions", s.listSubscriptions)
+		}
+	}
+	if s.deps.AdminAPI != nil {
+		s.deps.AdminAPI.Register(r.Group("/admin/api/v1"))
 	}
 
 	if s.deps.Routes != nil {

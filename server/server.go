@@ -37,6 +37,8 @@ type Deps struct {
 	// Access enables the data plane (/v1); nil serves only health,
 	// metrics and the console.
 	Access *Access
+	// AdminAPI, when set, is mounted at /admin/api/v1.
+	AdminAPI interface{ Register(g *gin.RouterGroup) }
 	// Routes, when set, adds routes after the built-in ones (tests use it
 	// to exercise middleware with handlers of their own).
 	Routes func(r *gin.Engine)
@@ -59,6 +61,9 @@ func New(deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{deps: deps, engine: gin.New()}
 	s.engine.ContextWithFallback = true // c.Done()/c.Err() follow the request's context
+	// Trust no proxy headers: the client address is the peer's. (A setting
+	// for deployments behind a load balancer comes with the call log.)
+	_ = s.engine.SetTrustedProxies(nil)
 	s.routes()
 	return s
 }

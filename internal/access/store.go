@@ -35,7 +35,7 @@ type Store struct {
 	usage sync.Map // key id → *atomic.Int64 (unix seconds of last use)
 }
 
-// Store implements admin.ChangeNotifier (asserted in store_test.go).
+var _ admin.ChangeNotifier = (*Store)(nil)
 
 // NewStore returns a store over db; rdb may be nil.
 func NewStore(db *gorm.DB, rdb redis.UniversalClient, clock Clock, log *slog.Logger) *Store {

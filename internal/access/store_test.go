@@ -14,7 +14,7 @@ import (
 	"github.com/sluicehq/sluice/internal/dbtest"
 )
 
-var _ interface{ Changed(context.Context) error } = (*access.Store)(nil)
+var _ admin.ChangeNotifier = (*access.Store)(nil)
 
 type wallClock struct{}
 

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/admin"
+	"github.com/sluicehq/sluice/admin/api"
 	"github.com/sluicehq/sluice/admin/keys"
 	"github.com/sluicehq/sluice/internal/access"
 	"github.com/sluicehq/sluice/internal/clock"
@@ -216,7 +217,10 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(), Access: dataPlane})
+	adminAPI := api.New(api.Deps{DB: h.Gorm, Users: users, Keyring: dataPlane.keyring, SessionKey: sec.Derive("admin sessions"),
+		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log})
+	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(),
+		Access: &dataPlane.Access, AdminAPI: adminAPI})
 	runErr := srv.Run(ctx, ln)
 	stopBackground()
 	if runErr != nil {
@@ -230,7 +234,7 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 // the in-memory snapshot kept current in the background, and the limiter
 // (shared through Redis when configured). stop ends the background work and
 // flushes what it holds.
-func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.Secret, mets *metrics.Metrics, log *slog.Logger) (*server.Access, func(), error) {
+func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.Secret, mets *metrics.Metrics, log *slog.Logger) (*dataPlane, func(), error) {
 	ring, err := keys.NewKeyring(sec.Master(), cfg.KeyID, cfg.PreviousKeyIDs...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("SLUICE_KEY_ID: %w", err)
@@ -302,7 +306,20 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 			_ = rdb.Close()
 		}
 	}
-	return &server.Access{Verifier: ring.Verifier(100_000), Snapshots: store, Limiter: limiter, Clock: clk}, stop, nil
+	return &dataPlane{
+		Access: server.Access{Verifier: ring.Verifier(100_000), Snapshots: store, Limiter: limiter, Clock: clk,
+			Subscriptions: admin.NewSubscriptions(h.Gorm, store, clk)},
+		keyring: ring,
+		store:   store,
+	}, stop, nil
+}
+
+// dataPlane is the data plane's checks and what the control plane shares
+// with them: the keyring that issues keys and the store it notifies.
+type dataPlane struct {
+	server.Access
+	keyring *keys.Keyring
+	store   *access.Store
 }
 
 func helpIsOK(err error) error {

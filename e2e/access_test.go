@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestAccessEndToEnd walks the access model through real HTTP on a real
+// process: admin creates team, model, service, consumer and key; the
+// consumer asks for a subscription; approval, rejection and revocation
+// take effect at once.
+func TestAccessEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	p := startSluice(t, "SLUICE_DATA_DIR="+dir, "SLUICE_DATABASE_URL=sqlite:"+filepath.Join(dir, "sluice.db"),
+		"SLUICE_ADMIN_PASSWORD=e2e-admin-password")
+	a := login(t, p.base, "admin@localhost", "e2e-admin-password")
+
+	team := a.do("POST", "/teams", map[string]any{"name": "platform"}, 201)
+	model := a.do("POST", "/models", map[string]any{"name": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6}, 201)
+	a.do("POST", "/services", map[string]any{"slug": "chat", "name": "Chat", "team_id": team["id"], "approval": "manual",
+		"model_ids": []any{model["id"]}, "limits": map[string]any{"rpm": 60}}, 201)
+	a.do("POST", "/services", map[string]any{"slug": "open", "name": "Open", "team_id": team["id"], "approval": "auto"}, 201)
+	consumer := a.do("POST", "/consumers", map[string]any{"name": "billing-app", "team_id": team["id"]}, 201)
+	created := a.do("POST", "/consumers/"+id(consumer)+"/keys", map[string]any{"name": "prod"}, 201)
+	key, _ := created["key"].(string)
+	if key == "" {
+		t.Fatalf("key not shown at creation: %v", created)
+	}
+	v1 := p.base + "/v1"
+
+	var env errorEnvelope
+	expectRefused(t, call(t, "GET", v1+"/models", "", nil, &env), env, 401, "missing key")
+	expectRefused(t, call(t, "GET", v1+"/models", key+"x", nil, &env), env, 401, "malformed key")
+
+	var models struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if st := call(t, "GET", v1+"/models", key, nil, &models); st != 200 || len(models.Data) != 0 {
+		t.Fatalf("models before subscribing: %d %v", st, models)
+	}
+
+	// Self-service: pending for a manual service, approved for an auto one.
+	var sub map[string]any
+	if st := call(t, "POST", v1+"/subscriptions", key, map[string]string{"service": "chat"}, &sub); st != 201 || sub["status"] != "pending" {
+		t.Fatalf("subscribe: %d %v", st, sub)
+	}
+	if st := call(t, "POST", v1+"/subscriptions", key, map[string]string{"service": "chat"}, &sub); st != 200 || sub["status"] != "pending" {
+		t.Fatalf("subscribe again (idempotent): %d %v", st, sub)
+	}
+	var auto map[string]any
+	if st := call(t, "POST", v1+"/subscriptions", key, map[string]string{"service": "open"}, &auto); st != 201 || auto["status"] != "approved" {
+		t.Fatalf("auto subscribe: %d %v", st, auto)
+	}
+	expectRefused(t, call(t, "POST", v1+"/subscriptions", key, map[string]string{"service": "nope"}, &env), env, 404, `"nope" does not exist`)
+
+	// Approve in the admin API: the model becomes callable at once.
+	a.do("POST", "/subscriptions/"+id(sub)+"/approve", map[string]any{"reason": "looks fine"}, 200)
+	if st := call(t, "GET", v1+"/models", key, nil, &models); st != 200 || len(models.Data) != 1 || models.Data[0].ID != "gpt-4o-mini" {
+		t.Fatalf("models after approval: %d %v", st, models)
+	}
+	detail := a.do("GET", "/subscriptions/"+id(sub), nil, 200)
+	if evs, _ := detail["events"].([]any); len(evs) < 2 {
+		t.Fatalf("decision history missing: %v", detail)
+	}
+	var mine struct {
+		Data []map[string]any `json:"data"`
+	}
+	if st := call(t, "GET", v1+"/subscriptions", key, nil, &mine); st != 200 || len(mine.Data) != 2 {
+		t.Fatalf("own subscriptions: %d %v", st, mine)
+	}
+
+	// Revoke the subscription: the model leaves the list at once.
+	a.do("POST", "/subscriptions/"+id(sub)+"/revoke", map[string]any{"reason": "contract ended"}, 200)
+	if st := call(t, "GET", v1+"/models", key, nil, &models); st != 200 || len(models.Data) != 0 {
+		t.Fatalf("models after revocation: %d %v", st, models)
+	}
+
+	// Revoke the key: refused within the same second.
+	keyID, _ := created["id"].(string)
+	start := time.Now()
+	a.do("DELETE", "/consumers/"+id(consumer)+"/keys/"+keyID, nil, 200)
+	expectRefused(t, call(t, "GET", v1+"/models", key, nil, &env), env, 401, "revoked key")
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("revocation took %s to take effect", took)
+	}
+	// The key's material never shows again.
+	keys := a.do("GET", "/consumers/"+id(consumer)+"/keys", nil, 200)
+	if raw := jsonText(t, keys); contains(raw, key) {
+		t.Fatal("key material in the key list")
+	}
+}
