@@ -1,0 +1,177 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/sluicehq/sluice/internal/apierr"
+	"github.com/sluicehq/sluice/providers"
+	"github.com/sluicehq/sluice/providers/sse"
+)
+
+// Chat relays POST /v1/chat/completions. It writes the whole answer,
+// success or error, to w and returns what happened.
+func (r *Relay) Chat(ctx context.Context, w http.ResponseWriter, req *Request) *Result {
+	includeUsage := gjson.GetBytes(req.Body, "stream_options.include_usage").Bool()
+	var unified *providers.ChatRequest // decoded once, for translating targets
+	var decodeErr error
+	m := &meter{}
+	res := r.serve(ctx, w, req, dialectOpenAI, req.Targets, func(a *attempt) error {
+		*m = meter{}
+		if pt, ok := passthrough(a.t.Provider, providers.OpChat); ok {
+			return a.passChat(pt, includeUsage, m)
+		}
+		if unified == nil && decodeErr == nil {
+			unified, decodeErr = decodeChat(req.Body)
+		}
+		if decodeErr != nil {
+			return decodeErr
+		}
+		cr := *unified
+		cr.Model = a.t.UpstreamModel
+		if req.Stream {
+			return a.translateChatStream(&cr, includeUsage, m)
+		}
+		return a.translateChat(&cr, m)
+	})
+	if res.answered {
+		m.result(res, req.Body)
+	}
+	return res
+}
+
+// decodeChat decodes a chat completions body for translation; a body that
+// does not fit is the client's 400.
+func decodeChat(body []byte) (*providers.ChatRequest, error) {
+	var cr providers.ChatRequest
+	if err := json.Unmarshal(body, &cr); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, apierr.BadRequest(te.Field, fmt.Sprintf("%s: expected %s, got %s", te.Field, te.Type, te.Value))
+		}
+		return nil, apierr.BadRequest("", "the request body is not a valid chat completions request: "+err.Error())
+	}
+	if len(cr.Messages) == 0 {
+		return nil, apierr.BadRequest("messages", "messages: at least one message is required")
+	}
+	return &cr, nil
+}
+
+// passChat forwards the client's body with only "model" rewritten (and,
+// for a stream, include_usage added so that usage can be counted).
+func (a *attempt) passChat(pt providers.Passthrough, includeUsage bool, m *meter) error {
+	req := a.c.req
+	body, err := sjson.SetBytes(req.Body, "model", a.t.UpstreamModel)
+	if err != nil {
+		return apierr.BadRequest("model", "the request body could not be rewritten: "+err.Error())
+	}
+	hide := false
+	if req.Stream && !includeUsage {
+		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
+			return apierr.BadRequest("stream_options", "the request body could not be rewritten: "+err.Error())
+		}
+		hide = true
+	}
+	resp, err := a.forward(pt, providers.OpChat, body, openAIError)
+	if err != nil {
+		return err
+	}
+	if req.Stream {
+		return a.copyOpenAIStream(resp, hide, m)
+	}
+	data, err := readJSON(resp)
+	if err != nil {
+		return err
+	}
+	if pe := openAIBodyError("", data); pe != nil {
+		return pe
+	}
+	s := str(data)
+	if u := gjson.Get(s, "usage"); u.IsObject() {
+		m.openAI(u)
+	}
+	gjson.Get(s, "choices").ForEach(func(_, ch gjson.Result) bool {
+		msg := ch.Get("message")
+		m.outBytes += len(msg.Get("content").Str)
+		msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+			m.outBytes += len(tc.Get("function.arguments").Str)
+			return true
+		})
+		return true
+	})
+	return a.writeJSON(resp.StatusCode, setModel(data, "model", req.Model))
+}
+
+// translateChat calls the provider's Chat and writes the OpenAI answer.
+func (a *attempt) translateChat(cr *providers.ChatRequest, m *meter) error {
+	cr.Stream, cr.StreamOptions = false, nil
+	resp, err := a.t.Provider.Chat(a.ctx, cr)
+	if err != nil {
+		return err
+	}
+	a.status = http.StatusOK
+	resp.Model = a.c.req.Model
+	m.unified(resp.Usage)
+	m.responseText(resp)
+	data, err := json.Marshal(resp)
+	if err != nil {
+		return &providers.Error{Err: fmt.Errorf("encoding the answer: %w", err)}
+	}
+	return a.writeJSON(http.StatusOK, data)
+}
+
+// translateChatStream calls the provider's ChatStream and writes OpenAI
+// chunks, then data: [DONE]. The usage chunk goes to the client only when
+// it asked for it.
+func (a *attempt) translateChatStream(cr *providers.ChatRequest, includeUsage bool, m *meter) error {
+	cr.Stream = true
+	cr.StreamOptions = &providers.StreamOptions{IncludeUsage: true}
+	s, err := a.t.Provider.ChatStream(a.ctx, cr)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	a.status = http.StatusOK
+	sw := sse.NewWriter(a.c.w)
+	for {
+		ch, err := s.Recv()
+		if err == io.EOF {
+			if !a.committed {
+				a.startStream()
+			}
+			return a.sendEvent(sw, "", doneData)
+		}
+		if err != nil {
+			return err
+		}
+		a.kick()
+		m.chunkText(ch)
+		if ch.Usage != nil {
+			m.unified(ch.Usage)
+			if !includeUsage {
+				if len(ch.Choices) == 0 {
+					continue
+				}
+				ch.Usage = nil
+			}
+		}
+		ch.Model = a.c.req.Model
+		data, err := json.Marshal(ch)
+		if err != nil {
+			return &providers.Error{Err: fmt.Errorf("encoding a chunk: %w", err)}
+		}
+		if !a.committed {
+			a.startStream()
+		}
+		if err := a.sendEvent(sw, "", data); err != nil {
+			return err
+		}
+	}
+}

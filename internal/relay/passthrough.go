@@ -1,0 +1,310 @@
+package relay
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/sluicehq/sluice/providers"
+	"github.com/sluicehq/sluice/providers/openai"
+	"github.com/sluicehq/sluice/providers/sse"
+)
+
+// Body size limits: a whole non-streamed answer, and an error answer.
+const (
+	maxBody      = 64 << 20
+	maxErrorBody = 64 << 10
+	// drainWait bounds the wait for the upstream's end of stream after its
+	// terminating event, so that its connection can be reused.
+	drainWait = time.Second
+)
+
+// passthrough returns the target's provider as a Passthrough for op.
+func passthrough(p providers.Provider, op providers.Operation) (providers.Passthrough, bool) {
+	pt, ok := p.(providers.Passthrough)
+	if ok && pt.PassesThrough(op) {
+		return pt, true
+	}
+	return nil, false
+}
+
+// errorParser reads a non-2xx upstream answer.
+type errorParser func(status int, h http.Header, body []byte) *providers.Error
+
+// forward sends body through pt and returns the 2xx response, or the
+// upstream's error answer as a *providers.Error.
+func (a *attempt) forward(pt providers.Passthrough, op providers.Operation, body []byte, parse errorParser) (*http.Response, error) {
+	resp, err := pt.Forward(a.ctx, op, body)
+	if err != nil {
+		return nil, err
+	}
+	a.status = resp.StatusCode
+	if resp.StatusCode/100 != 2 {
+		data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		_ = resp.Body.Close()
+		e := parse(resp.StatusCode, resp.Header, data)
+		if rerr != nil && e.Err == nil {
+			e.Err = rerr
+		}
+		return nil, e
+	}
+	return resp, nil
+}
+
+// readJSON reads a whole 2xx JSON answer.
+func readJSON(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, &providers.Error{Err: fmt.Errorf("reading upstream answer: %w", err)}
+	}
+	if len(data) > maxBody {
+		return nil, &providers.Error{Err: fmt.Errorf("upstream answer larger than %d bytes", maxBody)}
+	}
+	if !gjson.ValidBytes(data) {
+		return nil, &providers.Error{Err: errors.New("invalid JSON from upstream")}
+	}
+	return data, nil
+}
+
+// writeJSON sends a whole JSON answer to the client.
+func (a *attempt) writeJSON(status int, data []byte) error {
+	a.commit()
+	w := a.c.w
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.commit(status, "application/json")
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	return nil
+}
+
+// setModel rewrites the "model" member at path to model, leaving every
+// other byte alone; data is returned as is when it already says model.
+func setModel(data []byte, path, model string) []byte {
+	m := gjson.Get(str(data), path)
+	if !m.Exists() || m.Str == model {
+		return data
+	}
+	out, err := sjson.SetBytes(data, path, model)
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+// openAIError reads an OpenAI-format error answer.
+func openAIError(status int, h http.Header, body []byte) *providers.Error {
+	return openai.ParseError(status, h, body)
+}
+
+// openAIBodyError returns the error that an OpenAI-compatible server put
+// in a 2xx body or stream event ({"error":…}), or nil.
+func openAIBodyError(event string, data []byte) *providers.Error {
+	e := gjson.Get(str(data), "error")
+	if event != "error" && (!e.Exists() || e.Type == gjson.Null) {
+		return nil
+	}
+	pe := openai.ParseError(0, nil, data)
+	if pe.Message == "" {
+		pe.Message = "the upstream provider sent an error in its answer"
+	}
+	var n int
+	if _, err := fmt.Sscan(pe.Code, &n); err == nil && n >= 400 && n <= 599 {
+		pe.Status = n
+	}
+	return pe
+}
+
+// anthropicError reads Anthropic's error envelope
+// {"type":"error","error":{"type","message"}}.
+func anthropicError(status int, h http.Header, body []byte) *providers.Error {
+	e := &providers.Error{Status: status}
+	if h != nil {
+		e.RetryAfter = providers.RetryAfter(h, time.Now())
+	}
+	if gjson.ValidBytes(body) {
+		e.Type = gjson.GetBytes(body, "error.type").String()
+		e.Message = gjson.GetBytes(body, "error.message").String()
+	}
+	if e.Message == "" {
+		e.Message = strings.TrimSpace(string(body))
+		if len(e.Message) > 512 {
+			e.Message = strings.ToValidUTF8(e.Message[:512], "") + "…"
+		}
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}
+
+// anthropicStatus maps an in-stream Anthropic error type to a status.
+func anthropicStatus(typ string) int {
+	switch typ {
+	case "invalid_request_error":
+		return http.StatusBadRequest
+	case "rate_limit_error":
+		return http.StatusTooManyRequests
+	case "overloaded_error":
+		return 529
+	case "timeout_error":
+		return http.StatusGatewayTimeout
+	}
+	return 0
+}
+
+// nextEvent reads the next event of an upstream stream, restarting the
+// idle timeout when one comes. A stream that ends cleanly before its
+// terminating event is truncated.
+func (a *attempt) nextEvent(rd *sse.Reader) (*sse.Event, error) {
+	ev, err := rd.Next()
+	if err != nil {
+		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, &providers.Error{Err: fmt.Errorf("%w (%w)", providers.ErrTruncated, err)}
+		}
+		return nil, &providers.Error{Err: fmt.Errorf("reading upstream stream: %w", err)}
+	}
+	a.kick()
+	return ev, nil
+}
+
+// drain reads what the upstream sends after its terminating event (usually
+// nothing), for at most drainWait, so its connection can be reused.
+func (a *attempt) drain(body io.Reader) {
+	a.watchdog.Reset(drainWait)
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+}
+
+// startStream commits the client to a 200 event stream.
+func (a *attempt) startStream() {
+	a.commit()
+	a.c.w.commit(http.StatusOK, "text/event-stream")
+}
+
+// sendEvent writes one event to the client and flushes it.
+func (a *attempt) sendEvent(sw *sse.Writer, name string, data []byte) error {
+	if err := sw.Event(name, data); err != nil {
+		return err
+	}
+	return a.c.w.flush()
+}
+
+var doneData = []byte("[DONE]")
+
+// copyOpenAIStream copies an OpenAI-format stream to the client event by
+// event. The first event is read before anything is written, so a failure
+// there can still be retried. With hideUsage the usage-only chunk (asked
+// for by the relay, not the client) is recorded but not sent.
+func (a *attempt) copyOpenAIStream(resp *http.Response, hideUsage bool, m *meter) error {
+	defer resp.Body.Close()
+	rd := sse.NewReader(resp.Body)
+	sw := sse.NewWriter(a.c.w)
+	model := a.c.req.Model
+	for {
+		ev, err := a.nextEvent(rd)
+		if err != nil {
+			return err
+		}
+		data := bytes.TrimSpace(ev.Data)
+		if len(data) == 0 {
+			continue
+		}
+		if bytes.Equal(data, doneData) {
+			if !a.committed {
+				a.startStream()
+			}
+			if err := a.sendEvent(sw, "", doneData); err != nil {
+				return err
+			}
+			a.drain(resp.Body)
+			return nil
+		}
+		if !gjson.ValidBytes(data) {
+			return &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
+		}
+		if pe := openAIBodyError(ev.Event, data); pe != nil {
+			return pe
+		}
+		s := str(data)
+		choices := gjson.Get(s, "choices")
+		if u := gjson.Get(s, "usage"); u.IsObject() {
+			m.openAI(u)
+			if hideUsage && choices.Get("#").Int() == 0 {
+				continue
+			}
+		}
+		choices.ForEach(func(_, ch gjson.Result) bool {
+			d := ch.Get("delta")
+			m.outBytes += len(d.Get("content").Str) + len(d.Get("reasoning_content").Str)
+			d.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+				m.outBytes += len(tc.Get("function.arguments").Str)
+				return true
+			})
+			return true
+		})
+		data = setModel(data, "model", model)
+		if !a.committed {
+			a.startStream()
+		}
+		if err := a.sendEvent(sw, ev.Event, data); err != nil {
+			return err
+		}
+	}
+}
+
+// copyAnthropicStream copies an Anthropic Messages stream to the client
+// event by event, up to message_stop.
+func (a *attempt) copyAnthropicStream(resp *http.Response, m *meter) error {
+	defer resp.Body.Close()
+	rd := sse.NewReader(resp.Body)
+	sw := sse.NewWriter(a.c.w)
+	model := a.c.req.Model
+	for {
+		ev, err := a.nextEvent(rd)
+		if err != nil {
+			return err
+		}
+		data := ev.Data
+		if len(bytes.TrimSpace(data)) == 0 {
+			continue
+		}
+		if !gjson.ValidBytes(data) {
+			return &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
+		}
+		s := str(data)
+		typ := gjson.Get(s, "type").Str
+		switch {
+		case ev.Event == "error" || typ == "error":
+			pe := anthropicError(0, nil, data)
+			pe.Status = anthropicStatus(pe.Type)
+			return pe
+		case typ == "message_start":
+			m.anthropic(gjson.Get(s, "message.usage"))
+			data = setModel(data, "message.model", model)
+		case typ == "message_delta":
+			m.anthropic(gjson.Get(s, "usage"))
+		case typ == "content_block_delta":
+			d := gjson.Get(s, "delta")
+			m.outBytes += len(d.Get("text").Str) + len(d.Get("partial_json").Str) + len(d.Get("thinking").Str)
+		}
+		if !a.committed {
+			a.startStream()
+		}
+		if err := a.sendEvent(sw, ev.Event, data); err != nil {
+			return err
+		}
+		if typ == "message_stop" {
+			a.drain(resp.Body)
+			return nil
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// clientWriter is the client's side of a call: it counts the bytes sent,
+// notes when the first one went, and turns a failed write into
+// errClientGone.
+type clientWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	now     func() time.Time
+	started bool
+	n       int64
+	first   time.Time
+	err     error
+}
+
+func newClientWriter(w http.ResponseWriter, now func() time.Time) *clientWriter {
+	return &clientWriter{w: w, rc: http.NewResponseController(w), now: now}
+}
+
+// Header is the response header, to be set before commit.
+func (cw *clientWriter) Header() http.Header { return cw.w.Header() }
+
+// commit writes the status line with the content type, once.
+func (cw *clientWriter) commit(status int, contentType string) {
+	if cw.started {
+		return
+	}
+	cw.started = true
+	h := cw.w.Header()
+	h.Set("Content-Type", contentType)
+	if contentType == "text/event-stream" {
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Accel-Buffering", "no")
+		h.Del("Content-Length")
+	}
+	cw.w.WriteHeader(status)
+}
+
+func (cw *clientWriter) Write(p []byte) (int, error) {
+	if cw.err != nil {
+		return 0, cw.err
+	}
+	n, err := cw.w.Write(p)
+	cw.n += int64(n)
+	if n > 0 && cw.first.IsZero() {
+		cw.first = cw.now()
+	}
+	if err != nil {
+		cw.err = fmt.Errorf("%w: %w", errClientGone, err)
+	}
+	return n, cw.err
+}
+
+// flush sends what was written to the client now.
+func (cw *clientWriter) flush() error {
+	if cw.err != nil {
+		return cw.err
+	}
+	if err := cw.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		cw.err = fmt.Errorf("%w: %w", errClientGone, err)
+	}
+	return cw.err
+}
