@@ -14,6 +14,8 @@ import (
 	"github.com/sluicehq/sluice/internal/access"
 	"github.com/sluicehq/sluice/internal/apierr"
 	"github.com/sluicehq/sluice/internal/limits"
+	"github.com/sluicehq/sluice/internal/relay"
+	"github.com/sluicehq/sluice/providers/anthropic"
 )
 
 // Access is what the data-plane checks need.
@@ -47,6 +49,10 @@ type call struct {
 	model      string
 	grant      access.Grant
 	stream     bool
+	// anthropic: errors go out in Anthropic's envelope (/v1/messages).
+	anthropic bool
+	// result is what the relay did.
+	result *relay.Result
 	// estTokens guesses the call's tokens before it is made: about four
 	// bytes of prompt per token, plus the output it may produce.
 	estTokens int
@@ -63,8 +69,15 @@ func callOf(c *gin.Context) *call {
 	return cl
 }
 
-// fail writes err and stops the chain.
+// fail writes err in the envelope the route's clients expect and stops
+// the chain.
 func fail(c *gin.Context, err error) {
+	if v, ok := c.Get(ctxCall); ok && v.(*call).anthropic {
+		e := apierr.From(err)
+		c.Data(e.Status, "application/json", anthropic.ErrorBody(e.Status, e.Message))
+		c.Abort()
+		return
+	}
 	apierr.Write(c.Writer, err)
 	c.Abort()
 }

@@ -37,6 +37,9 @@ type Deps struct {
 	// Access enables the data plane (/v1); nil serves only health,
 	// metrics and the console.
 	Access *Access
+	// Relay sends admitted data-plane calls upstream; nil leaves the
+	// model endpoints out.
+	Relay Relay
 	// AdminAPI, when set, is mounted at /admin/api/v1.
 	AdminAPI interface{ Register(g *gin.RouterGroup) }
 	// Routes, when set, adds routes after the built-in ones (tests use it

@@ -20,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/admin"
 	"github.com/sluicehq/sluice/internal/apierr"
 	"github.com/sluicehq/sluice/internal/limits"
+	"github.com/sluicehq/sluice/internal/relay"
 )
 
 // Key is what the snapshot knows of one consumer key.
@@ -48,6 +49,13 @@ type Model struct {
 	Name        string
 	InputPrice  float64
 	OutputPrice float64
+	// Targets route the model to providers; empty when none is enabled.
+	Targets []relay.Target
+}
+
+// Cost is the price of a call's tokens, from the per-million prices.
+func (m *Model) Cost(in, out int) float64 {
+	return (float64(in)*m.InputPrice + float64(out)*m.OutputPrice) / 1e6
 }
 
 // Subscription is a consumer's subscription state for one service.
@@ -85,6 +93,8 @@ type Data struct {
 	Services      []admin.Service // with Models preloaded
 	Models        []admin.Model
 	Subscriptions []admin.Subscription
+	// Targets are the built routes of each model, by model id.
+	Targets map[uint64][]relay.Target
 }
 
 // Build indexes data into a snapshot.
@@ -103,7 +113,7 @@ func Build(d Data, now time.Time) *Snapshot {
 		s.keys[k.ID] = Key{ID: k.ID, ConsumerID: k.ConsumerID, Revoked: k.RevokedAt != nil, ExpiresAt: k.ExpiresAt}
 	}
 	for _, m := range d.Models {
-		s.models[m.Name] = &Model{ID: m.ID, Name: m.Name, InputPrice: m.InputPrice, OutputPrice: m.OutputPrice}
+		s.models[m.Name] = &Model{ID: m.ID, Name: m.Name, InputPrice: m.InputPrice, OutputPrice: m.OutputPrice, Targets: d.Targets[m.ID]}
 		s.modelNames = append(s.modelNames, m.Name)
 	}
 	sort.Strings(s.modelNames)

@@ -13,6 +13,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sluicehq/sluice/admin"
+	"github.com/sluicehq/sluice/internal/relay"
+	"github.com/sluicehq/sluice/providers"
 )
 
 // Clock tells the time.
@@ -33,6 +35,10 @@ type Store struct {
 	reload sync.Mutex // one load at a time
 
 	usage sync.Map // key id → *atomic.Int64 (unix seconds of last use)
+
+	// BuildProvider turns a providers row into a live provider; nil
+	// leaves every model without targets.
+	BuildProvider func(admin.Provider) (providers.Provider, error)
 }
 
 var _ admin.ChangeNotifier = (*Store)(nil)
@@ -73,8 +79,52 @@ func (s *Store) Load(ctx context.Context) error {
 	if err := db.Find(&d.Subscriptions).Error; err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
+	if d.Targets, err = s.loadTargets(ctx); err != nil {
+		return err
+	}
 	s.cur.Store(Build(d, s.clock.Now()))
 	return nil
+}
+
+// loadTargets builds the enabled providers and the routes that use them.
+// A provider that cannot be built (a credential sealed under another
+// secret, a bad setting) is left out with a warning, so its models route
+// to their other targets.
+func (s *Store) loadTargets(ctx context.Context) (map[uint64][]relay.Target, error) {
+	if s.BuildProvider == nil {
+		return nil, nil
+	}
+	var rows []admin.Provider
+	if err := s.db.WithContext(ctx).Where("enabled = ?", true).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load providers: %w", err)
+	}
+	var targets []admin.ModelTarget
+	if err := s.db.WithContext(ctx).Order("priority, id").Find(&targets).Error; err != nil {
+		return nil, fmt.Errorf("load model targets: %w", err)
+	}
+	built := make(map[uint64]admin.Provider, len(rows))
+	live := make(map[uint64]providers.Provider, len(rows))
+	for _, p := range rows {
+		pv, err := s.BuildProvider(p)
+		if err != nil {
+			s.log.Warn("provider left out of routing", "provider", p.Name, "err", err)
+			continue
+		}
+		built[p.ID], live[p.ID] = p, pv
+	}
+	out := map[uint64][]relay.Target{}
+	for _, t := range targets {
+		p, ok := built[t.ProviderID]
+		if !ok {
+			continue
+		}
+		out[t.ModelID] = append(out[t.ModelID], relay.Target{
+			ID:           p.Name + "/" + t.UpstreamModel,
+			ProviderName: p.Name, ProviderKind: p.Kind, Provider: live[t.ProviderID],
+			UpstreamModel: t.UpstreamModel, Weight: t.Weight, Priority: t.Priority,
+		})
+	}
+	return out, nil
 }
 
 func (s *Store) version(ctx context.Context) (int64, error) {

@@ -28,9 +28,13 @@ import (
 	"github.com/sluicehq/sluice/internal/db"
 	"github.com/sluicehq/sluice/internal/limits"
 	"github.com/sluicehq/sluice/internal/metrics"
+	"github.com/sluicehq/sluice/internal/relay"
 	"github.com/sluicehq/sluice/internal/secret"
+	"github.com/sluicehq/sluice/internal/upstream"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/migrations"
+	"github.com/sluicehq/sluice/providers"
+	_ "github.com/sluicehq/sluice/providers/all" // every provider kind
 	"github.com/sluicehq/sluice/server"
 	"github.com/sluicehq/sluice/web"
 )
@@ -220,7 +224,7 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 	adminAPI := api.New(api.Deps{DB: h.Gorm, Users: users, Keyring: dataPlane.keyring, SessionKey: sec.Derive("admin sessions"),
 		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log})
 	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(),
-		Access: &dataPlane.Access, AdminAPI: adminAPI})
+		Access: &dataPlane.Access, Relay: dataPlane.relay, AdminAPI: adminAPI})
 	runErr := srv.Run(ctx, ln)
 	stopBackground()
 	if runErr != nil {
@@ -259,6 +263,13 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 		store = access.NewStore(h.Gorm, rdb, clk, log)
 	} else {
 		store = access.NewStore(h.Gorm, nil, clk, log)
+	}
+	// Every provider sends through one shared client: connection reuse,
+	// timeouts and timing traces live there.
+	upstreamClient := upstream.NewClient(upstream.Config{})
+	sealer := sec.Sealer()
+	store.BuildProvider = func(p admin.Provider) (providers.Provider, error) {
+		return access.BuildProvider(p, sealer, upstreamClient)
 	}
 	if err := store.Load(ctx); err != nil {
 		return nil, nil, err
@@ -311,6 +322,7 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 			Subscriptions: admin.NewSubscriptions(h.Gorm, store, clk)},
 		keyring: ring,
 		store:   store,
+		relay:   relay.New(relay.Config{Logger: log}),
 	}, stop, nil
 }
 
@@ -320,6 +332,7 @@ type dataPlane struct {
 	server.Access
 	keyring *keys.Keyring
 	store   *access.Store
+	relay   *relay.Relay
 }
 
 func helpIsOK(err error) error {

@@ -113,3 +113,25 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// PlainOpener "unseals" credentials stored in the clear, for tests.
+type PlainOpener struct{}
+
+// Open returns sealed as is.
+func (PlainOpener) Open(sealed string) (string, error) { return sealed, nil }
+
+// AddProvider stores a provider whose credential is kept in the clear
+// (open it with PlainOpener).
+func (f *Fixture) AddProvider(t testing.TB, name, kind, baseURL, apiKey string) admin.Provider {
+	t.Helper()
+	p := admin.Provider{Name: name, Kind: kind, BaseURL: baseURL, APIKeySealed: apiKey, Enabled: true}
+	must(t, f.DB.Create(&p).Error)
+	return p
+}
+
+// Route adds a target to the fixture's model.
+func (f *Fixture) Route(t testing.TB, p admin.Provider, upstreamModel string, weight, priority int) {
+	t.Helper()
+	must(t, f.DB.Create(&admin.ModelTarget{ModelID: f.Model.ID, ProviderID: p.ID, UpstreamModel: upstreamModel,
+		Weight: weight, Priority: priority}).Error)
+}

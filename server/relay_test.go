@@ -1,0 +1,175 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	anthropicoption "github.com/anthropics/anthropic-sdk-go/option"
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/sluicehq/sluice/admin"
+	"github.com/sluicehq/sluice/internal/access"
+	"github.com/sluicehq/sluice/internal/access/accesstest"
+	"github.com/sluicehq/sluice/internal/fakes/openaifake"
+	"github.com/sluicehq/sluice/internal/limits"
+	"github.com/sluicehq/sluice/internal/relay"
+	"github.com/sluicehq/sluice/internal/upstream"
+	"github.com/sluicehq/sluice/providers"
+	_ "github.com/sluicehq/sluice/providers/all"
+)
+
+// gateway is a full data plane over a seeded database, with the OpenAI
+// fake as the model's only provider.
+type gateway struct {
+	*accessEnv
+	fake *openaifake.Fake
+	url  string
+}
+
+func newGateway(t *testing.T, l admin.Limits) *gateway {
+	t.Helper()
+	fake := openaifake.New()
+	fake.APIKey = "sk-upstream"
+	up := httptest.NewServer(fake)
+	t.Cleanup(up.Close)
+
+	db := accesstest.Migrated(t, "sqlite")
+	e := &accessEnv{f: accesstest.Seed(t, db, l), clock: &fakeClock{}}
+	e.clock.t = e.clock.t.Add(1e18) // any fixed time
+	p := e.f.AddProvider(t, "openai-main", "openai", up.URL+"/v1", "sk-upstream")
+	e.f.Route(t, p, "gpt-4o-mini-2024", 1, 0)
+	e.f.Subscribe(t, admin.StatusApproved)
+
+	client := upstream.NewClient(upstream.Config{})
+	e.store = access.NewStore(db, nil, e.clock, nil)
+	e.store.BuildProvider = func(p admin.Provider) (providers.Provider, error) {
+		return access.BuildProvider(p, accesstest.PlainOpener{}, client)
+	}
+	if err := e.store.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.s = New(Deps{Config: testConfig(), Relay: relay.New(relay.Config{}), Access: &Access{
+		Verifier: e.f.Keyring.Verifier(100), Snapshots: e.store, Limiter: limits.NewMemory(e.clock), Clock: e.clock,
+	}})
+	srv := httptest.NewServer(e.s.Handler())
+	t.Cleanup(srv.Close)
+	return &gateway{accessEnv: e, fake: fake, url: srv.URL}
+}
+
+func (g *gateway) openai() *openai.Client {
+	cfg := openai.DefaultConfig(g.f.Key)
+	cfg.BaseURL = g.url + "/v1"
+	return openai.NewClientWithConfig(cfg)
+}
+
+func TestChatThroughTheGateway(t *testing.T) {
+	g := newGateway(t, admin.Limits{})
+	ctx := context.Background()
+	req := openai.ChatCompletionRequest{Model: "gpt-4o", Messages: []openai.ChatCompletionMessage{{Role: "user", Content: "hello there"}}}
+	resp, err := g.openai().CreateChatCompletion(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Choices[0].Message.Content != "echo: hello there" || resp.Model != "gpt-4o" || resp.Usage.TotalTokens == 0 {
+		t.Fatalf("response %+v", resp)
+	}
+	// The upstream saw its own model name and the upstream key, never the consumer's.
+	last := g.fake.Requests()[len(g.fake.Requests())-1]
+	if !strings.Contains(string(last.Body), `"model":"gpt-4o-mini-2024"`) || last.Header.Get("Authorization") != "Bearer sk-upstream" {
+		t.Fatalf("upstream got %s with %q", last.Body, last.Header.Get("Authorization"))
+	}
+
+	stream, err := g.openai().CreateChatCompletionStream(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chunk.Choices) > 0 {
+			text.WriteString(chunk.Choices[0].Delta.Content)
+		}
+	}
+	stream.Close()
+	if text.String() != "echo: hello there" {
+		t.Fatalf("streamed %q", text.String())
+	}
+
+	emb, err := g.openai().CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{Model: "gpt-4o", Input: []string{"a", "b"}})
+	if err != nil || len(emb.Data) != 2 {
+		t.Fatalf("embeddings: %+v %v", emb, err)
+	}
+}
+
+func TestChatRefusalsUseTheRightEnvelope(t *testing.T) {
+	g := newGateway(t, admin.Limits{})
+	// OpenAI SDK sees an APIError with the status.
+	bad := openai.DefaultConfig("not-a-key")
+	bad.BaseURL = g.url + "/v1"
+	_, err := openai.NewClientWithConfig(bad).CreateChatCompletion(context.Background(), openai.ChatCompletionRequest{Model: "gpt-4o",
+		Messages: []openai.ChatCompletionMessage{{Role: "user", Content: "x"}}})
+	var apiErr *openai.APIError
+	if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != 401 || !strings.Contains(apiErr.Message, "malformed key") {
+		t.Fatalf("err = %v", err)
+	}
+	// Anthropic SDK on /v1/messages sees its own error type.
+	ac := anthropic.NewClient(anthropicoption.WithAPIKey("not-a-key"), anthropicoption.WithBaseURL(g.url), anthropicoption.WithMaxRetries(0))
+	_, err = ac.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "gpt-4o", MaxTokens: 10,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}})
+	var aErr *anthropic.Error
+	if !errors.As(err, &aErr) || aErr.StatusCode != 401 || !strings.Contains(aErr.Error(), "authentication_error") {
+		t.Fatalf("anthropic err = %v", err)
+	}
+	// With a good key, /v1/messages reaches the OpenAI provider through translation.
+	ac = anthropic.NewClient(anthropicoption.WithAPIKey(g.f.Key), anthropicoption.WithBaseURL(g.url), anthropicoption.WithMaxRetries(0))
+	msg, err := ac.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "gpt-4o", MaxTokens: 50,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("bonjour"))}})
+	if err != nil || len(msg.Content) == 0 || msg.Content[0].Text != "echo: bonjour" {
+		t.Fatalf("messages: %+v %v", msg, err)
+	}
+}
+
+func TestTokensSettledFromActualUsage(t *testing.T) {
+	g := newGateway(t, admin.Limits{TPM: 1000})
+	body := `{"model":"gpt-4o","max_tokens":500,"messages":[{"role":"user","content":"one two three"}]}`
+	est := len(body)/4 + 500
+	send := func() (remaining string, total int) {
+		req, _ := http.NewRequest("POST", g.url+"/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+g.f.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out openai.ChatCompletionResponse
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("status %d: %v", resp.StatusCode, err)
+		}
+		return resp.Header.Get("X-Ratelimit-Remaining-Tokens"), out.Usage.TotalTokens
+	}
+	// Admitted with the estimate…
+	rem, used := send()
+	if rem != strconv.Itoa(1000-est) || used == 0 || used >= est {
+		t.Fatalf("after admit: remaining %s, used %d, estimate %d", rem, used, est)
+	}
+	// …then settled to the usage the upstream reported, so the second call
+	// is charged against 1000 - used, not 1000 - estimate.
+	rem, _ = send()
+	if rem != strconv.Itoa(1000-used-est) {
+		t.Fatalf("after settle and a second admit: remaining %s, want %d", rem, 1000-used-est)
+	}
+}
