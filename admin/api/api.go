@@ -26,6 +26,7 @@ import (
 	"github.com/sluicehq/sluice/admin/keys"
 	"github.com/sluicehq/sluice/internal/apierr"
 	"github.com/sluicehq/sluice/internal/limits"
+	"github.com/sluicehq/sluice/providers"
 )
 
 // Deps are what the admin API is built from.
@@ -44,14 +45,33 @@ type Deps struct {
 	Clock interface{ Now() time.Time }
 	// Logger logs the causes of 5xx answers; nil discards them.
 	Logger *slog.Logger
+	// Sealer seals provider credentials before they are stored, and opens
+	// them to build a provider for validation and connection tests (a
+	// *secret.Sealer). Nil refuses every credential.
+	Sealer interface {
+		Seal(plaintext string) (string, error)
+		Open(sealed string) (string, error)
+	}
+	// HTTP sends the requests of provider connection tests; nil means
+	// http.DefaultClient. Each test is bounded to 10 seconds.
+	HTTP providers.Doer
 }
 
 // API is the admin API.
 type API struct {
-	deps    Deps
-	stores  *admin.Stores
-	limiter limits.Limiter
-	log     *slog.Logger
+	deps      Deps
+	stores    *admin.Stores
+	providers *admin.Providers
+	sealer    sealer
+	doer      providers.Doer
+	limiter   limits.Limiter
+	log       *slog.Logger
+}
+
+// sealer is Deps.Sealer.
+type sealer interface {
+	Seal(plaintext string) (string, error)
+	Open(sealed string) (string, error)
 }
 
 type systemClock struct{}
@@ -69,12 +89,22 @@ func New(deps Deps) *API {
 	if deps.Notifier == nil {
 		deps.Notifier = admin.NopNotifier{}
 	}
-	return &API{
-		deps:    deps,
-		stores:  admin.NewStores(deps.DB, deps.Notifier, deps.Clock),
-		limiter: limits.NewMemory(deps.Clock),
-		log:     deps.Logger,
+	a := &API{
+		deps:      deps,
+		stores:    admin.NewStores(deps.DB, deps.Notifier, deps.Clock),
+		providers: admin.NewProviders(deps.DB, deps.Notifier, deps.Clock),
+		sealer:    deps.Sealer,
+		doer:      deps.HTTP,
+		limiter:   limits.NewMemory(deps.Clock),
+		log:       deps.Logger,
 	}
+	if a.sealer == nil {
+		a.sealer = noSealer{}
+	}
+	if a.doer == nil {
+		a.doer = http.DefaultClient
+	}
+	return a
 }
 
 // handler is a route's handler: it writes its answer or returns an error

@@ -20,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/admin"
 	"github.com/sluicehq/sluice/admin/keys"
 	"github.com/sluicehq/sluice/internal/dbtest"
+	"github.com/sluicehq/sluice/internal/secret"
 	"github.com/sluicehq/sluice/migrations"
 )
 
@@ -67,6 +68,17 @@ type env struct {
 	users  *admin.Users
 	stores *admin.Stores
 	secret []byte
+	sealer *secret.Sealer
+}
+
+// testSealer seals credentials under a fixed test secret.
+func testSealer(t *testing.T) *secret.Sealer {
+	t.Helper()
+	sec, err := secret.Load("test secret key, at least 32 characters long", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sec.Sealer()
 }
 
 func migrated(t *testing.T, kind string) *gorm.DB {
@@ -92,8 +104,9 @@ func newEnv(t *testing.T, kind string) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, db: db, ring: ring, clock: &fakeClock{t: time.Now().UTC().Truncate(time.Second)},
-		notes: &countingNotifier{}, users: admin.NewUsersWithCost(db, bcrypt.MinCost), secret: []byte("session secret for tests, 32 bytes")}
-	a := New(Deps{DB: db, Users: e.users, Keyring: ring, SessionKey: e.secret, Notifier: e.notes, Clock: e.clock})
+		notes: &countingNotifier{}, users: admin.NewUsersWithCost(db, bcrypt.MinCost), secret: []byte("session secret for tests, 32 bytes"),
+		sealer: testSealer(t)}
+	a := New(Deps{DB: db, Users: e.users, Keyring: ring, SessionKey: e.secret, Notifier: e.notes, Clock: e.clock, Sealer: e.sealer})
 	e.stores = a.stores
 	e.engine = gin.New()
 	a.Register(e.engine.Group("/admin/api/v1"))

@@ -14,7 +14,7 @@ func TestWritesNotify(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	e.user("root@example.com", admin.RoleAdmin)
 	tok := e.login("root@example.com")
-	var team, model, svc, con, key map[string]any
+	var team, model, svc, con, key, prov map[string]any
 	var subPath string
 	steps := []struct {
 		name   string
@@ -23,7 +23,13 @@ func TestWritesNotify(t *testing.T) {
 	}{
 		{"create team", true, func() { team = e.must(201, "POST", "/teams", tok, map[string]any{"name": "T"}) }},
 		{"rename team", true, func() { e.must(200, "PATCH", idPath("/teams", team), tok, map[string]any{"name": "T2"}) }},
-		{"create model", true, func() { model = e.must(201, "POST", "/models", tok, map[string]any{"name": "m"}) }},
+		{"create provider", true, func() {
+			prov = e.must(201, "POST", "/providers", tok, map[string]any{"name": "p", "kind": "openai", "api_key": "sk-x"})
+		}},
+		{"update provider", true, func() { e.must(200, "PATCH", idPath("/providers", prov), tok, map[string]any{"enabled": false}) }},
+		{"create model", true, func() {
+			model = e.must(201, "POST", "/models", tok, map[string]any{"name": "m", "targets": []any{map[string]any{"provider_id": prov["id"], "upstream_model": "gpt-4o"}}})
+		}},
 		{"update model", true, func() { e.must(200, "PATCH", idPath("/models", model), tok, map[string]any{"output_price": 2}) }},
 		{"create service", true, func() {
 			svc = e.must(201, "POST", "/services", tok, map[string]any{"slug": "s", "name": "S", "team_id": team["id"], "model_ids": []any{model["id"]}})
@@ -53,6 +59,7 @@ func TestWritesNotify(t *testing.T) {
 		{"delete consumer", true, func() { e.must(204, "DELETE", idPath("/consumers", con), tok, nil) }},
 		{"delete service", true, func() { e.must(204, "DELETE", idPath("/services", svc), tok, nil) }},
 		{"delete model", true, func() { e.must(204, "DELETE", idPath("/models", model), tok, nil) }},
+		{"delete provider", true, func() { e.must(204, "DELETE", idPath("/providers", prov), tok, nil) }},
 		{"delete team", true, func() { e.must(204, "DELETE", idPath("/teams", team), tok, nil) }},
 	}
 	for _, s := range steps {

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/sluicehq/sluice/providers"
 )
 
 // The OpenAPI 3 document of the admin API, built from one table of
@@ -54,11 +56,18 @@ func listOf(item string) object {
 }
 
 var (
-	teamSchema   = obj(object{"id": integer(), "name": str(), "created_at": dateTime(), "updated_at": dateTime()})
-	userSchema   = obj(object{"id": integer(), "email": str(), "name": str(), "role": enum("admin", "member"), "disabled": boolean(), "created_at": dateTime(), "updated_at": dateTime()})
-	limitsSchema = obj(object{"rpm": integer(), "tpm": integer(), "monthly_tokens": integer()})
-	modelSchema  = obj(object{"id": integer(), "name": str(), "input_price": number(), "output_price": number(), "created_at": dateTime(), "updated_at": dateTime()})
-	keySchema    = obj(object{"id": str(), "consumer_id": integer(), "name": str(), "prefix": str(), "expires_at": nullable(dateTime()),
+	teamSchema     = obj(object{"id": integer(), "name": str(), "created_at": dateTime(), "updated_at": dateTime()})
+	userSchema     = obj(object{"id": integer(), "email": str(), "name": str(), "role": enum("admin", "member"), "disabled": boolean(), "created_at": dateTime(), "updated_at": dateTime()})
+	limitsSchema   = obj(object{"rpm": integer(), "tpm": integer(), "monthly_tokens": integer()})
+	modelSchema    = obj(object{"id": integer(), "name": str(), "input_price": number(), "output_price": number(), "created_at": dateTime(), "updated_at": dateTime()})
+	stringMap      = object{"type": "object", "additionalProperties": str()}
+	providerKind   = enum(providers.Kinds()...) // every kind providers/all registers
+	providerSchema = obj(object{"id": integer(), "name": str(), "kind": providerKind, "base_url": str(),
+		"has_api_key": object{"type": "boolean", "description": "whether a credential is stored; the credential itself is never returned"},
+		"settings":    stringMap, "headers": stringMap, "timeout_ms": integer(), "enabled": boolean(), "created_at": dateTime(), "updated_at": dateTime()})
+	targetSchema = obj(object{"id": integer(), "model_id": integer(), "provider_id": integer(), "upstream_model": str(), "weight": integer(), "priority": integer(),
+		"provider_name": str(), "provider_kind": str()})
+	keySchema = obj(object{"id": str(), "consumer_id": integer(), "name": str(), "prefix": str(), "expires_at": nullable(dateTime()),
 		"last_used_at": nullable(dateTime()), "revoked_at": nullable(dateTime()), "revoked_by": integer(), "created_by": integer(), "created_at": dateTime()})
 	subscriptionSchema = obj(object{"id": integer(), "consumer_id": integer(), "service_id": integer(), "status": enum("pending", "approved", "rejected", "revoked"),
 		"reason": str(), "decided_by": nullable(integer()), "decided_at": nullable(dateTime()), "created_at": dateTime(), "updated_at": dateTime(),
@@ -74,8 +83,13 @@ var schemas = object{
 	"User":            userSchema,
 	"UserWithTeams":   withProps(userSchema, object{"teams": arr(ref("Team"))}),
 	"Session":         obj(object{"token": str(), "expires_at": dateTime(), "user": ref("User")}),
-	"Model":           modelSchema,
-	"Limits":          limitsSchema,
+	"Model":           withProps(modelSchema, object{"targets": arr(ref("ModelTarget"))}),
+	"ModelTarget":     targetSchema,
+	"Provider":        providerSchema,
+	"ProviderTest": obj(object{"ok": boolean(), "latency_ms": integer(), "check": enum("list_models", "chat"),
+		"models": arr(str()), "model": str(), "status": object{"type": "integer", "description": "the upstream's HTTP status of a failed test"},
+		"error": object{"type": "string", "description": "why the test failed, as the upstream said it (never the credential)"}}),
+	"Limits": limitsSchema,
 	"Service": obj(object{"id": integer(), "slug": str(), "name": str(), "description": str(), "team_id": integer(),
 		"approval": enum("manual", "auto"), "limits": ref("Limits"), "models": arr(ref("Model")), "created_at": dateTime(), "updated_at": dateTime()}),
 	"Consumer":          obj(object{"id": integer(), "name": str(), "description": str(), "team_id": integer(), "created_at": dateTime(), "updated_at": dateTime()}),
@@ -89,6 +103,7 @@ var schemas = object{
 	"TeamList":         listOf("Team"),
 	"UserList":         listOf("User"),
 	"ModelList":        listOf("Model"),
+	"ProviderList":     listOf("Provider"),
 	"ServiceList":      listOf("Service"),
 	"ConsumerList":     listOf("Consumer"),
 	"KeyList":          listOf("Key"),
@@ -104,11 +119,25 @@ var (
 	userBody     = obj(object{"email": str(), "name": str(), "password": object{"type": "string", "minLength": 8, "maxLength": 72}, "role": enum("admin", "member")}, "email", "password")
 	userPatch    = obj(object{"name": str(), "role": enum("admin", "member"), "disabled": boolean()})
 	passwordBody = obj(object{"password": object{"type": "string", "minLength": 8, "maxLength": 72}}, "password")
-	modelProps   = object{"name": str(), "input_price": object{"type": "number", "minimum": 0, "description": "USD per million input tokens"},
-		"output_price": object{"type": "number", "minimum": 0, "description": "USD per million output tokens"}}
-	modelBody    = obj(modelProps, "name")
-	modelPatch   = obj(modelProps)
-	serviceProps = object{"slug": object{"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}, "name": str(), "description": str(), "team_id": integer(),
+	targetBody   = obj(object{"provider_id": integer(), "upstream_model": object{"type": "string", "description": "the model name the provider knows"},
+		"weight":   object{"type": "integer", "minimum": 1, "default": 1, "description": "share of traffic within its priority"},
+		"priority": object{"type": "integer", "minimum": 0, "default": 0, "description": "lower numbers are tried first"}}, "provider_id", "upstream_model")
+	modelProps = object{"name": str(), "input_price": object{"type": "number", "minimum": 0, "description": "USD per million input tokens"},
+		"output_price": object{"type": "number", "minimum": 0, "description": "USD per million output tokens"},
+		"targets":      object{"type": "array", "items": targetBody, "description": "where the model is routed; on PATCH, replaces every target"}}
+	providerProps = object{"name": str(), "kind": providerKind,
+		"base_url":   object{"type": "string", "description": "the upstream's base URL including its version segment (https://api.openai.com/v1); empty for the kind's default; required by openai-compatible and azure"},
+		"api_key":    object{"type": "string", "writeOnly": true, "description": "the credential, sealed at rest and never returned; on PATCH, left out keeps it and \"\" removes it"},
+		"settings":   object{"type": "object", "additionalProperties": str(), "description": "kind-specific settings, e.g. azure deployment and api_version"},
+		"headers":    object{"type": "object", "additionalProperties": str(), "description": "extra headers sent upstream (shown in clear: put credentials in api_key)"},
+		"timeout_ms": object{"type": "integer", "minimum": 0, "description": "bound of one upstream attempt; 0 for none of its own"},
+		"enabled":    object{"type": "boolean", "default": true}}
+	providerBody  = obj(providerProps, "name", "kind")
+	providerPatch = obj(providerProps)
+	testBody      = obj(object{"model": object{"type": "string", "description": "upstream model for a 1-token chat completion, when the kind cannot list its models"}})
+	modelBody     = obj(modelProps, "name")
+	modelPatch    = obj(modelProps)
+	serviceProps  = object{"slug": object{"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}, "name": str(), "description": str(), "team_id": integer(),
 		"approval": enum("manual", "auto"), "model_ids": arr(integer()), "limits": ref("Limits")}
 	serviceBody   = obj(serviceProps, "slug", "name", "team_id")
 	servicePatch  = obj(serviceProps)
@@ -132,6 +161,7 @@ var pageParams = []param{q("page", "page number, from 1", integer()), q("per_pag
 type operation struct {
 	method, path, summary, tag string
 	public                     bool
+	optionalBody               bool // the body may be left out
 	query                      []param
 	body                       object
 	status                     int
@@ -160,10 +190,17 @@ var operations = []operation{
 	{method: "PATCH", path: "/users/{id}", summary: "Change a user's name, role or disabled flag (admins)", tag: "users", body: userPatch, status: 200, response: "User", errors: []int{400, 403, 404, 409}},
 	{method: "POST", path: "/users/{id}/password", summary: "Reset a user's password (admins)", tag: "users", body: passwordBody, status: 204, errors: []int{400, 403, 404}},
 
+	{method: "GET", path: "/providers", summary: "List providers (never their credentials)", tag: "providers", query: []param{q("q", "substring of the name or base URL", str()), q("kind", "of this kind", str())}, status: 200, response: "ProviderList", errors: []int{400}},
+	{method: "POST", path: "/providers", summary: "Create a provider (admins); api_key is sealed and never returned", tag: "providers", body: providerBody, status: 201, response: "Provider", errors: []int{400, 403, 409}},
+	{method: "GET", path: "/providers/{id}", summary: "A provider", tag: "providers", status: 200, response: "Provider", errors: []int{404}},
+	{method: "PATCH", path: "/providers/{id}", summary: "Change a provider (admins); api_key replaces the credential, \"\" removes it", tag: "providers", body: providerPatch, status: 200, response: "Provider", errors: []int{400, 403, 404, 409}},
+	{method: "DELETE", path: "/providers/{id}", summary: "Delete a provider no model targets (admins)", tag: "providers", status: 204, errors: []int{403, 404, 409}},
+	{method: "POST", path: "/providers/{id}/test", summary: "Test the connection (admins): list the models, or send a 1-token chat completion to body.model; a failed test answers 200 with ok false", tag: "providers", body: testBody, optionalBody: true, status: 200, response: "ProviderTest", errors: []int{400, 403, 404}},
+
 	{method: "GET", path: "/models", summary: "List models", tag: "models", query: []param{q("q", "substring of the name", str())}, status: 200, response: "ModelList", errors: []int{400}},
-	{method: "POST", path: "/models", summary: "Create a model (admins)", tag: "models", body: modelBody, status: 201, response: "Model", errors: []int{400, 403, 409}},
-	{method: "GET", path: "/models/{id}", summary: "A model", tag: "models", status: 200, response: "Model", errors: []int{404}},
-	{method: "PATCH", path: "/models/{id}", summary: "Change a model (admins)", tag: "models", body: modelPatch, status: 200, response: "Model", errors: []int{400, 403, 404, 409}},
+	{method: "POST", path: "/models", summary: "Create a model with its targets (admins)", tag: "models", body: modelBody, status: 201, response: "Model", errors: []int{400, 403, 409}},
+	{method: "GET", path: "/models/{id}", summary: "A model with its targets", tag: "models", status: 200, response: "Model", errors: []int{404}},
+	{method: "PATCH", path: "/models/{id}", summary: "Change a model (admins); targets replaces every target", tag: "models", body: modelPatch, status: 200, response: "Model", errors: []int{400, 403, 404, 409}},
 	{method: "DELETE", path: "/models/{id}", summary: "Delete a model no service uses (admins)", tag: "models", status: 204, errors: []int{403, 404, 409}},
 
 	{method: "GET", path: "/services", summary: "List services (members: their teams')", tag: "services", query: []param{q("team_id", "owned by this team", integer()), q("q", "substring of the name or slug", str())}, status: 200, response: "ServiceList", errors: []int{400}},
@@ -187,7 +224,7 @@ var operations = []operation{
 	{method: "POST", path: "/subscriptions/{id}/reject", summary: "Reject a pending subscription (reason required)", tag: "subscriptions", body: reasonBody, status: 200, response: "Subscription", errors: []int{400, 403, 404, 409}},
 	{method: "POST", path: "/subscriptions/{id}/revoke", summary: "Revoke an approved subscription (reason required)", tag: "subscriptions", body: reasonBody, status: 200, response: "Subscription", errors: []int{400, 403, 404, 409}},
 
-	{method: "GET", path: "/audit", summary: "The audit log, newest first (members: their teams' entries)", tag: "audit", query: []param{q("resource", "team, user, model, service, consumer, key, subscription, session", str()), q("resource_id", "one resource's history", str()), q("actor_id", "changes by this user", integer()), q("since", "RFC 3339 time", dateTime())}, status: 200, response: "AuditList", errors: []int{400}},
+	{method: "GET", path: "/audit", summary: "The audit log, newest first (members: their teams' entries)", tag: "audit", query: []param{q("resource", "team, user, provider, model, service, consumer, key, subscription, session", str()), q("resource_id", "one resource's history", str()), q("actor_id", "changes by this user", integer()), q("since", "RFC 3339 time", dateTime())}, status: 200, response: "AuditList", errors: []int{400}},
 }
 
 var errorText = map[int]string{
@@ -254,7 +291,7 @@ func document() object {
 		}
 		o := object{"summary": op.summary, "tags": []string{op.tag}, "operationId": operationID(op), "parameters": params, "responses": responses}
 		if op.body != nil {
-			o["requestBody"] = object{"required": op.method != "POST" || !strings.Contains(op.path, "/subscriptions/"), "content": jsonContent(op.body)}
+			o["requestBody"] = object{"required": !op.optionalBody && (op.method != "POST" || !strings.Contains(op.path, "/subscriptions/")), "content": jsonContent(op.body)}
 		}
 		if op.public {
 			o["security"] = []any{}
@@ -264,7 +301,7 @@ func document() object {
 	return object{
 		"openapi": "3.0.3",
 		"info": object{"title": "Sluice admin API", "version": "1",
-			"description": "Manage teams, users, models, services, consumers, keys and subscriptions. Log in at POST /login and send the token as 'Authorization: Bearer TOKEN'. Errors use the envelope {\"error\":{\"message\",\"type\",\"code\",\"param\"}}."},
+			"description": "Manage teams, users, providers, models, services, consumers, keys and subscriptions. Log in at POST /login and send the token as 'Authorization: Bearer TOKEN'. Errors use the envelope {\"error\":{\"message\",\"type\",\"code\",\"param\"}}."},
 		"servers":    []object{{"url": "/admin/api/v1"}},
 		"security":   []object{{"session": []string{}}},
 		"paths":      paths,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -103,6 +104,34 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	for _, ref := range regexp.MustCompile(`"#/components/schemas/([A-Za-z]+)"`).FindAllStringSubmatch(rec.Body.String(), -1) {
 		if _, ok := doc.Components.Schemas[ref[1]]; !ok {
 			t.Errorf("dangling $ref %s", ref[1])
+		}
+	}
+}
+
+// TestOpenAPIProviderKinds checks that the document lists the registered
+// provider kinds.
+func TestOpenAPIProviderKinds(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	engine := gin.New()
+	New(Deps{}).Register(engine.Group("/admin/api/v1"))
+	rec := httptest.NewRecorder()
+	engine.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/api/v1/openapi.json", nil))
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	kinds := doc.Components.Schemas["Provider"].Properties["kind"].Enum
+	for _, k := range []string{"openai", "openai-compatible", "azure", "anthropic", "gemini"} {
+		if !slices.Contains(kinds, k) {
+			t.Errorf("Provider.kind enum %v lacks %s", kinds, k)
 		}
 	}
 }

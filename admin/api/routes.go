@@ -28,6 +28,13 @@ func (a *API) Register(g *gin.RouterGroup) {
 	admins.PATCH("/users/:id", a.h(a.updateUser))
 	admins.POST("/users/:id/password", a.h(a.resetPassword))
 
+	auth.GET("/providers", a.h(a.listProviders))
+	auth.GET("/providers/:id", a.h(a.getProvider))
+	admins.POST("/providers", a.h(a.createProvider))
+	admins.PATCH("/providers/:id", a.h(a.updateProvider))
+	admins.DELETE("/providers/:id", a.h(a.deleteProvider))
+	admins.POST("/providers/:id/test", a.h(a.testProvider))
+
 	auth.GET("/models", a.h(a.listModels))
 	auth.GET("/models/:id", a.h(a.getModel))
 	admins.POST("/models", a.h(a.createModel))

@@ -18,6 +18,17 @@ func TestValidation(t *testing.T) {
 		other := e.must(201, "POST", "/teams", tok, map[string]any{"name": "U"})
 		tid := id(team)
 		model := e.must(201, "POST", "/models", tok, map[string]any{"name": "m"})
+		prov := e.must(201, "POST", "/providers", tok, map[string]any{"name": "p", "kind": "openai"})
+		target := func(over map[string]any) map[string]any {
+			t := map[string]any{"provider_id": prov["id"], "upstream_model": "gpt-4o"}
+			for k, v := range over {
+				t[k] = v
+			}
+			return t
+		}
+		withTargets := func(ts ...map[string]any) map[string]any {
+			return map[string]any{"name": "x", "targets": ts}
+		}
 		svc := e.must(201, "POST", "/services", tok, map[string]any{"slug": "s", "name": "S", "team_id": tid, "model_ids": []any{model["id"]}})
 		con := e.must(201, "POST", "/consumers", tok, map[string]any{"name": "c", "team_id": tid})
 		conKeys := idPath("/consumers", con) + "/keys"
@@ -63,7 +74,37 @@ func TestValidation(t *testing.T) {
 			{"model name spaces", "POST", "/models", map[string]any{"name": "gpt 4"}, 400, "name"},
 			{"model negative price", "POST", "/models", map[string]any{"name": "x", "input_price": -1}, 400, "input_price"},
 			{"model output price type", "POST", "/models", map[string]any{"name": "x", "output_price": "1"}, 400, "output_price"},
-			{"model targets not yet", "POST", "/models", map[string]any{"name": "x", "targets": []any{}}, 400, "targets"},
+			{"model targets not a list", "POST", "/models", map[string]any{"name": "x", "targets": map[string]any{}}, 400, "targets"},
+			{"model target unknown provider", "POST", "/models", withTargets(target(nil), target(map[string]any{"provider_id": 999, "upstream_model": "b"})), 400, "targets[1].provider_id"},
+			{"model target provider missing", "POST", "/models", withTargets(target(map[string]any{"provider_id": nil})), 400, "targets[0].provider_id"},
+			{"model target upstream blank", "POST", "/models", withTargets(target(nil), target(map[string]any{"upstream_model": "b"}), target(map[string]any{"upstream_model": " "})), 400, "targets[2].upstream_model"},
+			{"model target repeated", "POST", "/models", withTargets(target(nil), target(map[string]any{"priority": 1})), 400, "targets[1].upstream_model"},
+			{"model target weight zero", "POST", "/models", withTargets(target(map[string]any{"weight": 0})), 400, "targets[0].weight"},
+			{"model target priority negative", "POST", "/models", withTargets(target(map[string]any{"priority": -1})), 400, "targets[0].priority"},
+			{"model target unknown field", "POST", "/models", withTargets(target(map[string]any{"provider": "p"})), 400, "provider"},
+			{"model update target unknown provider", "PATCH", idPath("/models", model), map[string]any{"targets": []any{target(map[string]any{"provider_id": 998})}}, 400, "targets[0].provider_id"},
+
+			{"provider kind unknown", "POST", "/providers", map[string]any{"name": "q", "kind": "openia"}, 400, "kind"},
+			{"provider kind missing", "POST", "/providers", map[string]any{"name": "q"}, 400, "kind"},
+			{"provider name missing", "POST", "/providers", map[string]any{"kind": "openai"}, 400, "name"},
+			{"provider compatible without base_url", "POST", "/providers", map[string]any{"name": "q", "kind": "openai-compatible"}, 400, "base_url"},
+			{"provider azure without base_url", "POST", "/providers", map[string]any{"name": "q", "kind": "azure", "api_key": "k"}, 400, "base_url"},
+			{"provider base_url not http", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "base_url": "ftp://x"}, 400, "base_url"},
+			{"provider settings not strings", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "settings": map[string]any{"a": 1}}, 400, "settings"},
+			{"provider headers not an object", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "headers": []any{"x"}}, 400, "headers"},
+			{"provider header name", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "headers": map[string]any{"bad name": "x"}}, 400, "headers"},
+			{"provider header value", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "headers": map[string]any{"X-A": "a\r\nb"}}, 400, "headers.X-A"},
+			{"provider anthropic bad setting", "POST", "/providers", map[string]any{"name": "q", "kind": "anthropic", "settings": map[string]any{"default_max_tokens": "many"}}, 400, "settings.default_max_tokens"},
+			{"provider timeout negative", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "timeout_ms": -1}, 400, "timeout_ms"},
+			{"provider enabled type", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "enabled": "yes"}, 400, "enabled"},
+			{"provider unknown field", "POST", "/providers", map[string]any{"name": "q", "kind": "openai", "apikey": "x"}, 400, "apikey"},
+			{"provider duplicate", "POST", "/providers", map[string]any{"name": "p", "kind": "openai"}, 409, ""},
+			{"provider update to compatible without base_url", "PATCH", idPath("/providers", prov), map[string]any{"kind": "openai-compatible"}, 400, "base_url"},
+			{"provider update kind unknown", "PATCH", idPath("/providers", prov), map[string]any{"kind": ""}, 400, "kind"},
+			{"provider unknown", "GET", "/providers/999", nil, 404, ""},
+			{"provider update unknown", "PATCH", "/providers/999", map[string]any{"enabled": false}, 404, ""},
+			{"provider test unknown", "POST", "/providers/999/test", nil, 404, ""},
+			{"provider test bad body", "POST", idPath("/providers", prov) + "/test", map[string]any{"modle": "x"}, 400, "modle"},
 			{"model duplicate", "POST", "/models", map[string]any{"name": "m"}, 409, ""},
 			{"model unknown", "PATCH", "/models/999", map[string]any{"input_price": 1}, 404, ""},
 
