@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/fakes/openaifake"
 )
 
 // TestAccessEndToEnd walks the access model through real HTTP on a real
@@ -16,8 +19,19 @@ func TestAccessEndToEnd(t *testing.T) {
 		"SLUICE_ADMIN_PASSWORD=e2e-admin-password")
 	a := login(t, p.base, "admin@localhost", "e2e-admin-password")
 
+	fake := openaifake.New()
+	fake.APIKey = "sk-upstream-e2e"
+	up := httptest.NewServer(fake)
+	defer up.Close()
+
 	team := a.do("POST", "/teams", map[string]any{"name": "platform"}, 201)
-	model := a.do("POST", "/models", map[string]any{"name": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6}, 201)
+	provider := a.do("POST", "/providers", map[string]any{"name": "openai-main", "kind": "openai",
+		"base_url": up.URL + "/v1", "api_key": "sk-upstream-e2e"}, 201)
+	if jsonText(t, provider) != "" && contains(jsonText(t, provider), "sk-upstream-e2e") {
+		t.Fatal("provider answer contains its api_key")
+	}
+	model := a.do("POST", "/models", map[string]any{"name": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6,
+		"targets": []any{map[string]any{"provider_id": provider["id"], "upstream_model": "gpt-4o-mini-2024-07-18"}}}, 201)
 	a.do("POST", "/services", map[string]any{"slug": "chat", "name": "Chat", "team_id": team["id"], "approval": "manual",
 		"model_ids": []any{model["id"]}, "limits": map[string]any{"rpm": 60}}, 201)
 	a.do("POST", "/services", map[string]any{"slug": "open", "name": "Open", "team_id": team["id"], "approval": "auto"}, 201)
@@ -32,6 +46,9 @@ func TestAccessEndToEnd(t *testing.T) {
 	var env errorEnvelope
 	expectRefused(t, call(t, "GET", v1+"/models", "", nil, &env), env, 401, "missing key")
 	expectRefused(t, call(t, "GET", v1+"/models", key+"x", nil, &env), env, 401, "malformed key")
+
+	chat := map[string]any{"model": "gpt-4o-mini", "messages": []any{map[string]any{"role": "user", "content": "hello gateway"}}}
+	expectRefused(t, call(t, "POST", v1+"/chat/completions", key, chat, &env), env, 403, `no subscription covers model "gpt-4o-mini"`)
 
 	var models struct {
 		Data []struct {
@@ -55,11 +72,24 @@ func TestAccessEndToEnd(t *testing.T) {
 		t.Fatalf("auto subscribe: %d %v", st, auto)
 	}
 	expectRefused(t, call(t, "POST", v1+"/subscriptions", key, map[string]string{"service": "nope"}, &env), env, 404, `"nope" does not exist`)
+	expectRefused(t, call(t, "POST", v1+"/chat/completions", key, chat, &env), env, 403, `service "chat" is pending approval`)
 
 	// Approve in the admin API: the model becomes callable at once.
 	a.do("POST", "/subscriptions/"+id(sub)+"/approve", map[string]any{"reason": "looks fine"}, 200)
 	if st := call(t, "GET", v1+"/models", key, nil, &models); st != 200 || len(models.Data) != 1 || models.Data[0].ID != "gpt-4o-mini" {
 		t.Fatalf("models after approval: %d %v", st, models)
+	}
+	var answer struct {
+		Model   string `json:"model"`
+		Choices []struct {
+			Message struct {
+				Content string `json:"content"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if st := call(t, "POST", v1+"/chat/completions", key, chat, &answer); st != 200 || len(answer.Choices) != 1 ||
+		answer.Choices[0].Message.Content != "echo: hello gateway" || answer.Model != "gpt-4o-mini" {
+		t.Fatalf("chat after approval: %d %+v", st, answer)
 	}
 	detail := a.do("GET", "/subscriptions/"+id(sub), nil, 200)
 	if evs, _ := detail["events"].([]any); len(evs) < 2 {
@@ -77,6 +107,7 @@ func TestAccessEndToEnd(t *testing.T) {
 	if st := call(t, "GET", v1+"/models", key, nil, &models); st != 200 || len(models.Data) != 0 {
 		t.Fatalf("models after revocation: %d %v", st, models)
 	}
+	expectRefused(t, call(t, "POST", v1+"/chat/completions", key, chat, &env), env, 403, `service "chat" was revoked`)
 
 	// Revoke the key: refused within the same second.
 	keyID, _ := created["id"].(string)

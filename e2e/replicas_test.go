@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/dbtest"
+	"github.com/sluicehq/sluice/internal/fakes/openaifake"
 )
 
 // replicas starts two `sluice serve` processes sharing one PostgreSQL
@@ -61,5 +63,44 @@ func waitStatus(t *testing.T, url, key string, want int, within time.Duration) {
 			t.Fatalf("%s answered %d, not %d, within %s", url, st, want, within)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRateLimitSharedByReplicas: a 60 requests/minute limit holds across
+// two replicas together; the 61st request in the minute gets 429.
+func TestRateLimitSharedByReplicas(t *testing.T) {
+	a, b := replicas(t)
+	fake := openaifake.New()
+	up := httptest.NewServer(fake)
+	defer up.Close()
+	s := login(t, a.base, "admin@localhost", "e2e-admin-password")
+	team := s.do("POST", "/teams", map[string]any{"name": "platform"}, 201)
+	prov := s.do("POST", "/providers", map[string]any{"name": "fake", "kind": "openai-compatible", "base_url": up.URL + "/v1"}, 201)
+	model := s.do("POST", "/models", map[string]any{"name": "m", "targets": []any{map[string]any{"provider_id": prov["id"], "upstream_model": "m"}}}, 201)
+	s.do("POST", "/services", map[string]any{"slug": "limited", "name": "Limited", "team_id": team["id"], "approval": "auto",
+		"model_ids": []any{model["id"]}, "limits": map[string]any{"rpm": 60}}, 201)
+	consumer := s.do("POST", "/consumers", map[string]any{"name": "app", "team_id": team["id"]}, 201)
+	key := s.do("POST", "/consumers/"+id(consumer)+"/keys", map[string]any{"name": "k"}, 201)["key"].(string)
+	var sub map[string]any
+	if st := call(t, "POST", a.base+"/v1/subscriptions", key, map[string]string{"service": "limited"}, &sub); st != 201 || sub["status"] != "approved" {
+		t.Fatalf("subscribe: %d %v", st, sub)
+	}
+	waitStatus(t, b.base+"/v1/models", key, 200, 2*time.Second)
+	body := map[string]any{"model": "m", "messages": []any{map[string]any{"role": "user", "content": "hi"}}}
+	for i := range 60 {
+		base := a.base
+		if i%2 == 1 {
+			base = b.base
+		}
+		if st := call(t, "POST", base+"/v1/chat/completions", key, body, nil); st != 200 {
+			t.Fatalf("request %d on %s: %d", i+1, base, st)
+		}
+	}
+	for _, base := range []string{a.base, b.base} {
+		var env errorEnvelope
+		req := call(t, "POST", base+"/v1/chat/completions", key, body, &env)
+		if req != 429 || !contains(env.Error.Message, "requests per minute") {
+			t.Fatalf("61st request on %s: %d %q", base, req, env.Error.Message)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/sluicehq/sluice/internal/clock"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/db"
+	"github.com/sluicehq/sluice/internal/declare"
 	"github.com/sluicehq/sluice/internal/limits"
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/relay"
@@ -216,13 +218,24 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 		}
 	}
 
+	if cfg.ConfigFile != "" {
+		// Declared resources go in before the first snapshot is loaded.
+		n := admin.VersionNotifier{DB: h.Gorm}
+		sum, err := declare.Apply(ctx, cfg.Resources, declare.Deps{Stores: admin.NewStores(h.Gorm, n, nil),
+			Providers: admin.NewProviders(h.Gorm, n, nil), Sealer: sec.Sealer(), LookupEnv: env})
+		if err != nil {
+			return fmt.Errorf("SLUICE_CONFIG %s: %w", cfg.ConfigFile, err)
+		}
+		log.Info("config file applied", "file", cfg.ConfigFile, "summary", sum.String())
+	}
+
 	mets := metrics.New()
 	dataPlane, stopBackground, err := buildAccess(ctx, cfg, h, sec, mets, log)
 	if err != nil {
 		return err
 	}
 	adminAPI := api.New(api.Deps{DB: h.Gorm, Users: users, Keyring: dataPlane.keyring, SessionKey: sec.Derive("admin sessions"),
-		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log})
+		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log, Sealer: sec.Sealer(), HTTP: dataPlane.upstream})
 	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(),
 		Access: &dataPlane.Access, Relay: dataPlane.relay, AdminAPI: adminAPI})
 	runErr := srv.Run(ctx, ln)
@@ -320,9 +333,10 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 	return &dataPlane{
 		Access: server.Access{Verifier: ring.Verifier(100_000), Snapshots: store, Limiter: limiter, Clock: clk,
 			Subscriptions: admin.NewSubscriptions(h.Gorm, store, clk)},
-		keyring: ring,
-		store:   store,
-		relay:   relay.New(relay.Config{Logger: log}),
+		keyring:  ring,
+		store:    store,
+		relay:    relay.New(relay.Config{Logger: log}),
+		upstream: upstreamClient,
 	}, stop, nil
 }
 
@@ -330,9 +344,10 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 // with them: the keyring that issues keys and the store it notifies.
 type dataPlane struct {
 	server.Access
-	keyring *keys.Keyring
-	store   *access.Store
-	relay   *relay.Relay
+	keyring  *keys.Keyring
+	store    *access.Store
+	relay    *relay.Relay
+	upstream *http.Client
 }
 
 func helpIsOK(err error) error {
