@@ -26,6 +26,7 @@ import (
 	"github.com/sluicehq/sluice/admin/keys"
 	"github.com/sluicehq/sluice/internal/apierr"
 	"github.com/sluicehq/sluice/internal/limits"
+	"github.com/sluicehq/sluice/internal/relay"
 	"github.com/sluicehq/sluice/providers"
 )
 
@@ -52,6 +53,8 @@ type Deps struct {
 		Seal(plaintext string) (string, error)
 		Open(sealed string) (string, error)
 	}
+	// Breakers reports the relay's circuit breakers; nil lists none.
+	Breakers func() []relay.BreakerState
 	// HTTP sends the requests of provider connection tests; nil means
 	// http.DefaultClient. Each test is bounded to 10 seconds.
 	HTTP providers.Doer

@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http/httptest"
+
+	"github.com/gin-gonic/gin"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/sluicehq/sluice/internal/dbtest"
 	"github.com/sluicehq/sluice/internal/fakes/anthropicfake"
 	"github.com/sluicehq/sluice/internal/fakes/openaifake"
+	"github.com/sluicehq/sluice/internal/relay"
 )
 
 // storedProvider reads a provider row as stored.
@@ -253,4 +256,23 @@ func TestProviderConnectionTest(t *testing.T) {
 		}
 		noSecret(t, "test answer", r.Body, "sk-ant-wrong-1234", afake.APIKey)
 	})
+}
+
+func TestBreakersListed(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	a := New(Deps{DB: e.db, Users: e.users, Keyring: e.ring, SessionKey: e.secret, Notifier: e.notes, Clock: e.clock, Sealer: e.sealer,
+		Breakers: func() []relay.BreakerState {
+			return []relay.BreakerState{{TargetID: "openai-main/gpt-4o", State: "open", ConsecutiveFailures: 5}}
+		}})
+	e.engine = gin.New()
+	a.Register(e.engine.Group("/admin/api/v1"))
+	e.user("ops@example.com", admin.RoleMember)
+	out := e.must(200, "GET", "/breakers", e.login("ops@example.com"), nil)
+	data, _ := out["data"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["state"] != "open" || data[0].(map[string]any)["target_id"] != "openai-main/gpt-4o" {
+		t.Fatalf("breakers: %v", out)
+	}
+	if r := e.do("GET", "/breakers", "", nil); r.Code != 401 {
+		t.Fatalf("breakers without a session: %d", r.Code)
+	}
 }

@@ -56,6 +56,8 @@ func (a *API) Register(g *gin.RouterGroup) {
 	auth.POST("/consumers/:id/keys", a.h(a.createKey))
 	auth.DELETE("/consumers/:id/keys/:key_id", a.h(a.revokeKey))
 
+	auth.GET("/breakers", a.h(a.listBreakers))
+
 	auth.GET("/subscriptions", a.h(a.listSubscriptions))
 	auth.GET("/subscriptions/:id", a.h(a.getSubscription))
 	auth.POST("/subscriptions/:id/approve", a.h(a.decide("approve")))

@@ -235,7 +235,8 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 		return err
 	}
 	adminAPI := api.New(api.Deps{DB: h.Gorm, Users: users, Keyring: dataPlane.keyring, SessionKey: sec.Derive("admin sessions"),
-		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log, Sealer: sec.Sealer(), HTTP: dataPlane.upstream})
+		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log, Sealer: sec.Sealer(), HTTP: dataPlane.upstream,
+		Breakers: dataPlane.relay.Breakers})
 	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(),
 		Access: &dataPlane.Access, Relay: dataPlane.relay, AdminAPI: adminAPI})
 	runErr := srv.Run(ctx, ln)
