@@ -16,7 +16,7 @@ import (
 func TestAccessEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	p := startSluice(t, "SLUICE_DATA_DIR="+dir, "SLUICE_DATABASE_URL=sqlite:"+filepath.Join(dir, "sluice.db"),
-		"SLUICE_ADMIN_PASSWORD=e2e-admin-password")
+		"SLUICE_ADMIN_PASSWORD=e2e-admin-password", "SLUICE_LOG_LEVEL=debug")
 	a := login(t, p.base, "admin@localhost", "e2e-admin-password")
 
 	fake := openaifake.New()
@@ -121,5 +121,11 @@ func TestAccessEndToEnd(t *testing.T) {
 	keys := a.do("GET", "/consumers/"+id(consumer)+"/keys", nil, 200)
 	if raw := jsonText(t, keys); contains(raw, key) {
 		t.Fatal("key material in the key list")
+	}
+	// Neither the consumer key nor the upstream credential reaches the log,
+	// even at debug level.
+	out := p.output()
+	if out == "" || contains(out, key) || contains(out, "sk-upstream-e2e") || contains(out, "e2e-admin-password") {
+		t.Fatalf("secret material in the server log (or no log at all):\n%s", out)
 	}
 }
