@@ -5,4 +5,5 @@ var steps = []step{
 	{1, "users", up0001, down0001},
 	{2, "access", up0002, down0002},
 	{3, "providers and model targets", up0003, down0003},
+	{4, "call log and rollups", up0004, down0004},
 }
