@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/db"
 	"github.com/sluicehq/sluice/internal/fakes/openaifake"
 )
 
@@ -122,6 +126,26 @@ func TestAccessEndToEnd(t *testing.T) {
 	if raw := jsonText(t, keys); contains(raw, key) {
 		t.Fatal("key material in the key list")
 	}
+	// A graceful stop drains the call log: every chat call is recorded,
+	// answered or refused.
+	p.stop()
+	d, err := config.ParseDatabaseURL("sqlite:" + filepath.Join(dir, "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := db.Open(context.Background(), d, db.Options{MaxOpenConns: 1, ConnectTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var statuses []int
+	if err := h.Gorm.Table("call_logs").Where("endpoint = ?", "chat").Order("started_at").Pluck("status", &statuses).Error; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(statuses) != "[403 403 200 403]" {
+		t.Fatalf("recorded chat calls %v, want [403 403 200 403]", statuses)
+	}
+
 	// Neither the consumer key nor the upstream credential reaches the log,
 	// even at debug level.
 	out := p.output()

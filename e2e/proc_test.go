@@ -58,6 +58,24 @@ type proc struct {
 	base   string
 	stdout *bytes.Buffer
 	mu     *sync.Mutex
+	pw     *io.PipeWriter
+	once   sync.Once
+}
+
+// stop ends the process gracefully (SIGTERM), as an operator would.
+func (p *proc) stop() {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			p.t.Errorf("sluice did not stop within 15 s of SIGTERM")
+		}
+		p.pw.Close()
+	})
 }
 
 // startSluice runs `sluice serve` with env on a free port and waits for
@@ -85,17 +103,8 @@ func startSluice(t *testing.T, env ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		pw.Close()
-	})
+	p.pw = pw
+	t.Cleanup(p.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if resp, err := http.Get(p.base + "/readyz"); err == nil {

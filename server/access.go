@@ -43,6 +43,10 @@ type Snapshots interface {
 // allocation, not one per fact.
 type call struct {
 	start      time.Time
+	endpoint   string
+	authDone   time.Time // key checked
+	checksDone time.Time // subscription and limits checked
+	errMsg     string    // the message of a refusal written by fail
 	consumerID uint64
 	keyID      string
 	body       []byte
@@ -72,13 +76,16 @@ func callOf(c *gin.Context) *call {
 // fail writes err in the envelope the route's clients expect and stops
 // the chain.
 func fail(c *gin.Context, err error) {
+	e := apierr.From(err)
+	if v, ok := c.Get(ctxCall); ok {
+		v.(*call).errMsg = e.Message
+	}
 	if v, ok := c.Get(ctxCall); ok && v.(*call).anthropic {
-		e := apierr.From(err)
 		c.Data(e.Status, "application/json", anthropic.ErrorBody(e.Status, e.Message))
 		c.Abort()
 		return
 	}
-	apierr.Write(c.Writer, err)
+	apierr.Write(c.Writer, e)
 	c.Abort()
 }
 
@@ -122,6 +129,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	a.Snapshots.Touch(k.ID, now)
 	cl := callOf(c)
 	cl.consumerID, cl.keyID = k.ConsumerID, k.ID
+	cl.authDone = time.Now()
 	c.Next()
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,6 +22,7 @@ type Relay interface {
 func (s *Server) relayTo(op func(Relay) func(context.Context, http.ResponseWriter, *relay.Request) *relay.Result) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cl := callOf(c)
+		cl.checksDone = time.Now()
 		req := &relay.Request{Body: cl.body, Model: cl.model, Stream: cl.stream,
 			Targets: cl.grant.Model.Targets, RequestID: RequestID(c)}
 		res := op(s.deps.Relay)(c.Request.Context(), c.Writer, req)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go"
@@ -18,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/admin"
 	"github.com/sluicehq/sluice/internal/access"
 	"github.com/sluicehq/sluice/internal/access/accesstest"
+	"github.com/sluicehq/sluice/internal/calllog"
 	"github.com/sluicehq/sluice/internal/fakes/openaifake"
 	"github.com/sluicehq/sluice/internal/limits"
 	"github.com/sluicehq/sluice/internal/relay"
@@ -32,6 +34,25 @@ type gateway struct {
 	*accessEnv
 	fake *openaifake.Fake
 	url  string
+	log  *collector
+}
+
+// collector is a call log that keeps the records.
+type collector struct {
+	mu      sync.Mutex
+	records []*calllog.Record
+}
+
+func (c *collector) Log(r *calllog.Record) {
+	c.mu.Lock()
+	c.records = append(c.records, r)
+	c.mu.Unlock()
+}
+
+func (c *collector) all() []*calllog.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*calllog.Record(nil), c.records...)
 }
 
 func newGateway(t *testing.T, l admin.Limits) *gateway {
@@ -56,12 +77,13 @@ func newGateway(t *testing.T, l admin.Limits) *gateway {
 	if err := e.store.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e.s = New(Deps{Config: testConfig(), Relay: relay.New(relay.Config{}), Access: &Access{
+	log := &collector{}
+	e.s = New(Deps{Config: testConfig(), Relay: relay.New(relay.Config{}), CallLog: log, Access: &Access{
 		Verifier: e.f.Keyring.Verifier(100), Snapshots: e.store, Limiter: limits.NewMemory(e.clock), Clock: e.clock,
 	}})
 	srv := httptest.NewServer(e.s.Handler())
 	t.Cleanup(srv.Close)
-	return &gateway{accessEnv: e, fake: fake, url: srv.URL}
+	return &gateway{accessEnv: e, fake: fake, url: srv.URL, log: log}
 }
 
 func (g *gateway) openai() *openai.Client {
@@ -171,5 +193,56 @@ func TestTokensSettledFromActualUsage(t *testing.T) {
 	rem, _ = send()
 	if rem != strconv.Itoa(1000-used-est) {
 		t.Fatalf("after settle and a second admit: remaining %s, want %d", rem, 1000-used-est)
+	}
+}
+
+// TestEveryCallIsRecorded: answered, refused and failed calls each leave
+// one record with the fields the call log needs.
+func TestEveryCallIsRecorded(t *testing.T) {
+	g := newGateway(t, admin.Limits{})
+	post := func(key, body string) int {
+		req, _ := http.NewRequest("POST", g.url+"/v1/chat/completions", strings.NewReader(body))
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ok := post(g.f.Key, `{"model":"gpt-4o","messages":[{"role":"user","content":"one two three"}]}`)
+	noKey := post("", `{"model":"gpt-4o"}`)
+	unknown := post(g.f.Key, `{"model":"nope","messages":[]}`)
+	g.fake.Script(openaifake.Fault{Status: 400, Body: `{"error":{"message":"bad temperature","type":"invalid_request_error"}}`})
+	upstream400 := post(g.f.Key, `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}`)
+	if ok != 200 || noKey != 401 || unknown != 404 || upstream400 != 400 {
+		t.Fatalf("statuses %d %d %d %d", ok, noKey, unknown, upstream400)
+	}
+	recs := g.log.all()
+	if len(recs) != 4 {
+		t.Fatalf("%d records for 4 calls", len(recs))
+	}
+	r := recs[0]
+	if r.Status != 200 || r.Endpoint != "chat" || r.Model != "gpt-4o" || r.Provider != "openai-main" ||
+		r.UpstreamModel != "gpt-4o-mini-2024" || r.TokensIn != 3 || r.TokensOut == 0 || r.UsageEstimated ||
+		r.ConsumerID != g.f.Consumer.ID || r.KeyID != "key_1" || r.ServiceID != g.f.Service.ID || r.TeamID != g.f.Team.ID ||
+		r.RequestID == "" || len(r.Attempts) != 1 || r.Attempts[0].Status != 200 || r.Total <= 0 || r.Auth <= 0 || r.BytesIn == 0 || r.BytesOut == 0 {
+		t.Fatalf("success record %+v", r)
+	}
+	want := (3*2.5 + float64(r.TokensOut)*10) / 1e6
+	if r.Cost < want*0.999 || r.Cost > want*1.001 {
+		t.Fatalf("cost %g, want %g", r.Cost, want)
+	}
+	if r := recs[1]; r.Status != 401 || !strings.Contains(r.Error, "missing key") || r.ConsumerID != 0 || r.Auth != r.Total {
+		t.Fatalf("401 record %+v", r)
+	}
+	if r := recs[2]; r.Status != 404 || r.ConsumerID != g.f.Consumer.ID || r.TeamID != g.f.Team.ID || !strings.Contains(r.Error, `"nope"`) {
+		t.Fatalf("404 record %+v", r)
+	}
+	if r := recs[3]; r.Status != 400 || !strings.Contains(r.Error, "bad temperature") || len(r.Attempts) != 1 {
+		t.Fatalf("upstream 400 record %+v", r)
 	}
 }

@@ -20,12 +20,12 @@ func (s *Server) routes() {
 	r.GET("/metrics", gin.WrapH(s.deps.Metrics.Handler()))
 
 	if s.deps.Access != nil {
-		v1 := r.Group("/v1", s.authenticate)
+		v1 := r.Group("/v1", s.record, s.authenticate)
 		v1.GET("/models", s.listModels)
 		if s.deps.Relay != nil {
 			v1.POST("/chat/completions", s.readModel, s.authorize, s.limit, s.relayTo(chatOp))
 			v1.POST("/embeddings", s.readModel, s.authorize, s.limit, s.relayTo(embeddingsOp))
-			r.POST("/v1/messages", anthropicErrors, s.authenticate, s.readModel, s.authorize, s.limit, s.relayTo(messagesOp))
+			r.POST("/v1/messages", s.record, anthropicErrors, s.authenticate, s.readModel, s.authorize, s.limit, s.relayTo(messagesOp))
 		}
 		if s.deps.Access.Subscriptions != nil {
 			v1.POST("/subscriptions", s.requestSubscription)

@@ -40,6 +40,8 @@ type Deps struct {
 	// Relay sends admitted data-plane calls upstream; nil leaves the
 	// model endpoints out.
 	Relay Relay
+	// CallLog, when set, receives one record per data-plane call.
+	CallLog CallLog
 	// AdminAPI, when set, is mounted at /admin/api/v1.
 	AdminAPI interface{ Register(g *gin.RouterGroup) }
 	// Routes, when set, adds routes after the built-in ones (tests use it

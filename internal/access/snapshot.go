@@ -81,6 +81,7 @@ type Snapshot struct {
 	modelServices map[string][]uint64       // model name → services containing it
 	subs          map[subKey]Subscription   // (consumer, service) → subscription
 	consumerSubs  map[uint64][]Subscription // consumer → its subscriptions
+	consumerTeam  map[uint64]uint64         // consumer → its team
 	modelNames    []string                  // sorted, for listing
 }
 
@@ -93,6 +94,7 @@ type Data struct {
 	Services      []admin.Service // with Models preloaded
 	Models        []admin.Model
 	Subscriptions []admin.Subscription
+	Consumers     []admin.Consumer
 	// Targets are the built routes of each model, by model id.
 	Targets map[uint64][]relay.Target
 }
@@ -108,6 +110,10 @@ func Build(d Data, now time.Time) *Snapshot {
 		modelServices: map[string][]uint64{},
 		subs:          make(map[subKey]Subscription, len(d.Subscriptions)),
 		consumerSubs:  map[uint64][]Subscription{},
+		consumerTeam:  make(map[uint64]uint64, len(d.Consumers)),
+	}
+	for _, c := range d.Consumers {
+		s.consumerTeam[c.ID] = c.TeamID
 	}
 	for _, k := range d.Keys {
 		s.keys[k.ID] = Key{ID: k.ID, ConsumerID: k.ConsumerID, Revoked: k.RevokedAt != nil, ExpiresAt: k.ExpiresAt}
@@ -140,6 +146,9 @@ func (s *Snapshot) Key(id string) (Key, bool) {
 	k, ok := s.keys[id]
 	return k, ok
 }
+
+// ConsumerTeam is the team owning a consumer (0 when unknown).
+func (s *Snapshot) ConsumerTeam(consumer uint64) uint64 { return s.consumerTeam[consumer] }
 
 // Model returns the public model called name.
 func (s *Snapshot) Model(name string) (*Model, bool) {

@@ -79,6 +79,9 @@ func (s *Store) Load(ctx context.Context) error {
 	if err := db.Find(&d.Subscriptions).Error; err != nil {
 		return fmt.Errorf("load subscriptions: %w", err)
 	}
+	if err := db.Select("id", "team_id").Find(&d.Consumers).Error; err != nil {
+		return fmt.Errorf("load consumers: %w", err)
+	}
 	if d.Targets, err = s.loadTargets(ctx); err != nil {
 		return err
 	}

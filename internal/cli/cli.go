@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/sluicehq/sluice/admin/api"
 	"github.com/sluicehq/sluice/admin/keys"
 	"github.com/sluicehq/sluice/internal/access"
+	"github.com/sluicehq/sluice/internal/calllog"
 	"github.com/sluicehq/sluice/internal/clock"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/db"
@@ -237,9 +239,21 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 	adminAPI := api.New(api.Deps{DB: h.Gorm, Users: users, Keyring: dataPlane.keyring, SessionKey: sec.Derive("admin sessions"),
 		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log, Sealer: sec.Sealer(), HTTP: dataPlane.upstream,
 		Breakers: dataPlane.relay.Breakers})
+	calls, err := calllog.New(h, calllog.Options{SpillDir: filepath.Join(cfg.DataDir, "calllog-spill"),
+		Registerer: mets.Registry, Logger: log, Clock: dataPlane.Clock})
+	if err != nil {
+		return fmt.Errorf("call log: %w", err)
+	}
 	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(),
-		Access: &dataPlane.Access, Relay: dataPlane.relay, AdminAPI: adminAPI})
+		Access: &dataPlane.Access, Relay: dataPlane.relay, CallLog: calls, AdminAPI: adminAPI})
 	runErr := srv.Run(ctx, ln)
+	// Every request has finished: drain the call log (to the database, or to
+	// its spill files when the database does not answer in time).
+	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := calls.Close(cctx); err != nil {
+		log.Error("call log not fully drained", "err", err)
+	}
+	ccancel()
 	stopBackground()
 	if runErr != nil {
 		return runErr

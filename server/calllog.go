@@ -1,0 +1,89 @@
+package server
+
+import (
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sluicehq/sluice/internal/calllog"
+)
+
+// CallLog takes one record per data-plane call. Log must not block.
+type CallLog interface {
+	Log(r *calllog.Record)
+}
+
+// endpoints names each data-plane route in the call log.
+var endpoints = map[string]string{
+	"/v1/chat/completions": "chat",
+	"/v1/embeddings":       "embeddings",
+	"/v1/messages":         "messages",
+	"/v1/models":           "models",
+	"/v1/subscriptions":    "subscriptions",
+}
+
+// record is the first step of every data-plane route: it starts the call's
+// clock and, when every later step is done (answered, refused or failed),
+// hands one record with its waterfall to the call log.
+func (s *Server) record(c *gin.Context) {
+	cl := callOf(c)
+	cl.endpoint = endpoints[c.FullPath()]
+	c.Next()
+	if s.deps.CallLog == nil {
+		return
+	}
+	s.deps.CallLog.Log(s.recordOf(c, cl))
+}
+
+// recordOf builds the call's log record.
+func (s *Server) recordOf(c *gin.Context, cl *call) *calllog.Record {
+	end := time.Now()
+	r := &calllog.Record{
+		RequestID: RequestID(c), StartedAt: cl.start,
+		ConsumerID: cl.consumerID, KeyID: cl.keyID, Endpoint: cl.endpoint,
+		Model: cl.model, Status: c.Writer.Status(), Error: cl.errMsg, Stream: cl.stream,
+		BytesIn: int64(len(cl.body)), BytesOut: int64(max(c.Writer.Size(), 0)), ClientAddr: c.ClientIP(),
+		Total: end.Sub(cl.start),
+	}
+	if !cl.authDone.IsZero() {
+		r.Auth = cl.authDone.Sub(cl.start)
+		if !cl.checksDone.IsZero() {
+			r.Routing = cl.checksDone.Sub(cl.authDone)
+		}
+	} else {
+		r.Auth = r.Total // refused at the key
+	}
+	if svc := cl.grant.Service; svc != nil {
+		r.ServiceID, r.TeamID = svc.ID, svc.TeamID
+	} else if snap := s.deps.Access.Snapshots.Current(); snap != nil && cl.consumerID != 0 {
+		r.TeamID = snap.ConsumerTeam(cl.consumerID)
+	}
+	res := cl.result
+	if res == nil {
+		return r
+	}
+	r.Status = res.Status
+	if res.ErrMessage != "" {
+		r.Error = res.ErrMessage
+	}
+	r.TokensIn, r.TokensOut = int64(res.Usage.PromptTokens), int64(res.Usage.CompletionTokens)
+	r.UsageEstimated = res.UsageEstimated
+	r.BytesOut, r.TTFT = res.BytesOut, res.TTFT
+	if m := cl.grant.Model; m != nil {
+		r.Cost = m.Cost(res.Usage.PromptTokens, res.Usage.CompletionTokens)
+	}
+	if res.Target != nil {
+		r.Provider, r.UpstreamModel = res.Target.ProviderName, res.Target.UpstreamModel
+	}
+	r.Attempts = make([]calllog.Attempt, len(res.Attempts))
+	for i, a := range res.Attempts {
+		r.Attempts[i] = calllog.Attempt{Provider: a.TargetID, Status: a.Status, Error: a.Err,
+			Start: a.Start.Sub(cl.start), DNS: a.DNS, Connect: a.Connect, TLS: a.TLS, TTFB: a.TTFB,
+			Transfer: a.Transfer, Retried: a.Retried}
+	}
+	if len(res.Attempts) > 0 && r.Provider == "" {
+		last := res.Attempts[len(res.Attempts)-1]
+		r.Provider = last.TargetID
+	}
+	return r
+}
