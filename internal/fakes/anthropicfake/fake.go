@@ -10,14 +10,13 @@
 package anthropicfake
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/fakes/fakekit"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -47,13 +46,7 @@ type Fault struct {
 }
 
 // Recorded is one request the fake received.
-type Recorded struct {
-	Method   string
-	Path     string
-	RawQuery string
-	Header   http.Header
-	Body     []byte
-}
+type Recorded = fakekit.Recorded
 
 // Fake is the fake Anthropic API. The zero value is not ready; use New.
 type Fake struct {
@@ -62,59 +55,12 @@ type Fake struct {
 	// FixedReply, when set, is the assistant's text for every request
 	// instead of the echo of the last user message (for benchmarks).
 	FixedReply string
-	// DisableRecording stops keeping requests for Requests (for
-	// long-running benchmarks).
-	DisableRecording bool
 
-	mu       sync.Mutex
-	requests []Recorded
-	faults   []Fault
-	seq      int
+	fakekit.Recorder[Fault]
 }
 
 // New returns a fake with no faults scripted and no key required.
 func New() *Fake { return &Fake{} }
-
-// Script queues faults for the next requests, one per request.
-func (f *Fake) Script(faults ...Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, faults...)
-}
-
-// Requests returns copies of every request received so far.
-func (f *Fake) Requests() []Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Recorded, len(f.requests))
-	for i, r := range f.requests {
-		out[i] = Recorded{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Header: r.Header.Clone(), Body: bytes.Clone(r.Body)}
-	}
-	return out
-}
-
-// Reset forgets recorded requests and scripted faults.
-func (f *Fake) Reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests, f.faults, f.seq = nil, nil, 0
-}
-
-// record stores the request and takes the next fault and sequence number.
-func (f *Fake) record(r *http.Request, body []byte) (Fault, int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.DisableRecording {
-		f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	}
-	f.seq++
-	var fault Fault
-	if len(f.faults) > 0 {
-		fault = f.faults[0]
-		f.faults = f.faults[1:]
-	}
-	return fault, f.seq
-}
 
 // ServeHTTP serves POST /v1/messages and POST /v1/messages/count_tokens.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +69,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
-	fault, seq := f.record(r, body)
+	fault, seq := f.Take(r, body)
 	w.Header().Set("Request-Id", fmt.Sprintf("req_fake_%d", seq))
 	if r.Method != http.MethodPost || (r.URL.Path != "/v1/messages" && r.URL.Path != "/v1/messages/count_tokens") {
 		writeError(w, http.StatusNotFound, "Not Found")
@@ -142,7 +88,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		<-ctx.Done()
 		return
 	}
-	if !sleep(ctx, fault.DelayFirstByte) {
+	if !fakekit.Sleep(ctx, fault.DelayFirstByte) {
 		return
 	}
 	if fault.Status != 0 {
@@ -210,7 +156,7 @@ func (f *Fake) stream(ctx context.Context, w http.ResponseWriter, m *message, fa
 			_ = rc.Flush()
 			return
 		}
-		if i > 0 && !sleep(ctx, fault.DelayBetweenChunks) {
+		if i > 0 && !fakekit.Sleep(ctx, fault.DelayBetweenChunks) {
 			return
 		}
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.name, ev.data); err != nil {
@@ -222,21 +168,6 @@ func (f *Fake) stream(ctx context.Context, w http.ResponseWriter, m *message, fa
 		if err := rc.Flush(); err != nil {
 			return
 		}
-	}
-}
-
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

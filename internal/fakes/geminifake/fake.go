@@ -11,15 +11,14 @@
 package geminifake
 
 import (
-	"context"
 	"encoding/json"
+	"github.com/sluicehq/sluice/internal/fakes/fakekit"
 	"hash/fnv"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -52,14 +51,8 @@ type Fault struct {
 	BlockReason string
 }
 
-// Recorded is a request the fake received.
-type Recorded struct {
-	Method   string
-	Path     string
-	RawQuery string
-	Header   http.Header
-	Body     []byte
-}
+// Recorded is one request the fake received.
+type Recorded = fakekit.Recorded
 
 // Fake is the fake Gemini API. Set its fields before serving; its methods
 // are safe for concurrent use.
@@ -80,60 +73,11 @@ type Fake struct {
 	// outputDimensionality; 16 when zero.
 	EmbeddingDims int
 
-	mu       sync.Mutex
-	requests []Recorded
-	faults   []Fault
-	seq      int
+	fakekit.Recorder[Fault]
 }
 
 // New returns a fake with no key, no faults and the default models.
 func New() *Fake { return &Fake{} }
-
-// Script queues faults for the next requests, one per request.
-func (f *Fake) Script(faults ...Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, faults...)
-}
-
-// Requests returns copies of the requests received so far.
-func (f *Fake) Requests() []Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Recorded, len(f.requests))
-	for i, r := range f.requests {
-		out[i] = Recorded{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Header: r.Header.Clone(), Body: append([]byte(nil), r.Body...)}
-	}
-	return out
-}
-
-// Reset forgets recorded requests and pending faults.
-func (f *Fake) Reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests, f.faults, f.seq = nil, nil, 0
-}
-
-// record stores a request and returns its sequence number.
-func (f *Fake) record(r *http.Request, body []byte) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	f.seq++
-	return f.seq
-}
-
-// nextFault pops the next scripted fault.
-func (f *Fake) nextFault() Fault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.faults) == 0 {
-		return Fault{}
-	}
-	ft := f.faults[0]
-	f.faults = f.faults[1:]
-	return ft
-}
 
 // ServeHTTP routes {version}/models, {version}/models/{model} and
 // {version}/models/{model}:{method}.
@@ -142,7 +86,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	seq := f.record(r, body)
+	seq := f.Record(r, body)
 
 	if f.APIKey != "" {
 		key := r.Header.Get("x-goog-api-key")
@@ -166,7 +110,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Requested entity was not found.", nil)
 		return
 	}
-	fault := f.nextFault()
+	fault := f.NextFault()
 	if !applyFault(w, r, fault) {
 		return
 	}
@@ -214,7 +158,7 @@ func applyFault(w http.ResponseWriter, r *http.Request, ft Fault) bool {
 		<-r.Context().Done()
 		return false
 	}
-	if !sleep(r.Context(), ft.DelayFirstByte) {
+	if !fakekit.Sleep(r.Context(), ft.DelayFirstByte) {
 		return false
 	}
 	if ft.Status == 0 {
@@ -235,21 +179,6 @@ func applyFault(w http.ResponseWriter, r *http.Request, ft Fault) bool {
 	}
 	writeError(w, ft.Status, defaultMessage(ft.Status), details)
 	return false
-}
-
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // statusNames are the google.rpc.Code names Gemini puts in error.status.

@@ -3,6 +3,7 @@ package geminifake
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/fakes/fakekit"
 	"net/http"
 	"strings"
 	"unicode"
@@ -314,7 +315,7 @@ func (f *Fake) writeSSE(w http.ResponseWriter, r *http.Request, events []respBod
 		if i == cut {
 			panic(http.ErrAbortHandler) // drop the connection: no final chunk
 		}
-		if i > 0 && !sleep(r.Context(), fault.DelayBetweenChunks) {
+		if i > 0 && !fakekit.Sleep(r.Context(), fault.DelayBetweenChunks) {
 			return
 		}
 		b, _ := json.Marshal(ev)
@@ -338,7 +339,7 @@ func (f *Fake) writeArray(w http.ResponseWriter, r *http.Request, events []respB
 	_, _ = w.Write([]byte("["))
 	for i, ev := range events {
 		if i > 0 {
-			if !sleep(r.Context(), fault.DelayBetweenChunks) {
+			if !fakekit.Sleep(r.Context(), fault.DelayBetweenChunks) {
 				return
 			}
 			_, _ = w.Write([]byte(",\r\n"))

@@ -146,7 +146,7 @@ func (c *call) badRequest(msg, param, code string) {
 // use_tools, else the echo (or Fake.FixedReply).
 func (f *Fake) answer(req *chatRequest) (*reply, error) {
 	rep := &reply{
-		id:     "chatcmpl-fake" + strconv.FormatInt(f.seq.Add(1), 10),
+		id:     "chatcmpl-fake" + strconv.FormatInt(f.ids.Add(1), 10),
 		model:  req.Model,
 		finish: "stop",
 	}

@@ -10,13 +10,12 @@
 package openaifake
 
 import (
-	"context"
 	"encoding/json"
+	"github.com/sluicehq/sluice/internal/fakes/fakekit"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -52,13 +51,7 @@ type Fault struct {
 }
 
 // Recorded is one request the fake received.
-type Recorded struct {
-	Method   string
-	Path     string
-	RawQuery string
-	Header   http.Header
-	Body     []byte
-}
+type Recorded = fakekit.Recorded
 
 // Fake is the fake server. Set its fields before serving; its methods are
 // safe for concurrent use.
@@ -71,14 +64,9 @@ type Fake struct {
 	FixedReply string
 	// Models are the ids /v1/models lists; nil lists DefaultModels.
 	Models []string
-	// DisableRecording stops keeping requests for Requests (for
-	// long-running benchmarks).
-	DisableRecording bool
 
-	seq      atomic.Int64
-	mu       sync.Mutex
-	requests []Recorded
-	faults   []Fault
+	fakekit.Recorder[Fault]
+	ids atomic.Int64 // response ids
 }
 
 // DefaultModels are the model ids listed when Fake.Models is nil.
@@ -88,60 +76,6 @@ func DefaultModels() []string {
 
 // New returns a fake that echoes.
 func New() *Fake { return &Fake{} }
-
-// Script queues faults for the next requests, one per request.
-func (f *Fake) Script(faults ...Fault) {
-	f.mu.Lock()
-	f.faults = append(f.faults, faults...)
-	f.mu.Unlock()
-}
-
-// Requests returns copies of the requests received so far.
-func (f *Fake) Requests() []Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Recorded, len(f.requests))
-	for i, r := range f.requests {
-		r.Header = r.Header.Clone()
-		r.Body = append([]byte(nil), r.Body...)
-		out[i] = r
-	}
-	return out
-}
-
-// Reset forgets recorded requests and queued faults.
-func (f *Fake) Reset() {
-	f.mu.Lock()
-	f.requests, f.faults = nil, nil
-	f.mu.Unlock()
-}
-
-func (f *Fake) record(r *http.Request, body []byte) {
-	if f.DisableRecording {
-		return
-	}
-	rec := Recorded{
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		RawQuery: r.URL.RawQuery,
-		Header:   r.Header.Clone(),
-		Body:     append([]byte(nil), body...),
-	}
-	f.mu.Lock()
-	f.requests = append(f.requests, rec)
-	f.mu.Unlock()
-}
-
-func (f *Fake) nextFault() Fault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.faults) == 0 {
-		return Fault{}
-	}
-	ft := f.faults[0]
-	f.faults = f.faults[1:]
-	return ft
-}
 
 // call is one request being answered.
 type call struct {
@@ -161,7 +95,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	f.record(r, body)
+	f.Record(r, body)
 	c := &call{f: f, w: w, r: r, body: body}
 
 	route, ok := c.route()
@@ -171,12 +105,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.authorized() {
 		return
 	}
-	c.fault = f.nextFault()
+	c.fault = f.NextFault()
 	if c.fault.Hang {
 		<-r.Context().Done()
 		return
 	}
-	if !sleep(r.Context(), c.fault.DelayFirstByte) {
+	if !fakekit.Sleep(r.Context(), c.fault.DelayFirstByte) {
 		return
 	}
 	if c.fault.Status != 0 {
@@ -402,21 +336,6 @@ func (c *call) writeInvalidJSON() {
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(c.w, `{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"message":{"role":"assist`)
-}
-
-// sleep waits d or until ctx ends, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

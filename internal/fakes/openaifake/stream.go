@@ -2,6 +2,7 @@ package openaifake
 
 import (
 	"encoding/json"
+	"github.com/sluicehq/sluice/internal/fakes/fakekit"
 	"net/http"
 	"strconv"
 	"unicode"
@@ -162,7 +163,7 @@ func (e *events) raw(data []byte) bool {
 func (e *events) write() bool {
 	ft := &e.c.fault
 	ctx := e.c.r.Context()
-	if e.n > 0 && !sleep(ctx, ft.DelayBetweenChunks) {
+	if e.n > 0 && !fakekit.Sleep(ctx, ft.DelayBetweenChunks) {
 		return false
 	}
 	if _, err := e.c.w.Write(e.buf); err != nil {
