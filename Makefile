@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/interna
 RACE    ?= -race
 TIMEOUT ?= 8m
 
-.PHONY: build test bench lint suites console clean
+.PHONY: build test bench bench-go lint suites console clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/sluice ./cmd/sluice
@@ -28,7 +28,14 @@ test: suites
 	CGO_ENABLED=1 $(GO) test $(RACE) -timeout $(TIMEOUT) -count=1 ./...
 	@$(MAKE) --no-print-directory suites
 
+# bench is the load benchmark (bench/README.md): the gateway against a
+# direct call to a fake upstream, in one run. BENCH_FLAGS passes options,
+# e.g. BENCH_FLAGS='--duration 10s --profile'. bench-go runs the Go
+# micro-benchmarks.
 bench:
+	$(GO) run ./bench $(BENCH_FLAGS)
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint:
