@@ -109,6 +109,11 @@ func openAIError(status int, h http.Header, body []byte) *providers.Error {
 // openAIBodyError returns the error that an OpenAI-compatible server put
 // in a 2xx body or stream event ({"error":…}), or nil.
 func openAIBodyError(event string, data []byte) *providers.Error {
+	// Nearly every event is a chunk without an "error" key: a substring
+	// test spares them a JSON scan.
+	if event != "error" && !bytes.Contains(data, []byte(`"error"`)) {
+		return nil
+	}
 	e := gjson.Get(str(data), "error")
 	if event != "error" && (!e.Exists() || e.Type == gjson.Null) {
 		return nil

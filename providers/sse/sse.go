@@ -40,7 +40,9 @@ type Reader struct {
 
 // NewReader returns a Reader reading from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 16<<10)}
+	// 4 KiB holds a typical event; longer lines are assembled in r.line,
+	// so the buffer bounds memory per open stream, not line length.
+	return &Reader{br: bufio.NewReaderSize(r, 4<<10)}
 }
 
 // Next returns the next event. At a clean end of the stream (after a blank
