@@ -6,4 +6,5 @@ var steps = []step{
 	{2, "access", up0002, down0002},
 	{3, "providers and model targets", up0003, down0003},
 	{4, "call log and rollups", up0004, down0004},
+	{5, "prompts and prompt versions", up0005, down0005},
 }

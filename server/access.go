@@ -55,6 +55,9 @@ type call struct {
 	stream     bool
 	// anthropic: errors go out in Anthropic's envelope (/v1/messages).
 	anthropic bool
+	// promptSlug and promptVersion name the prompt a prompt API call ran.
+	promptSlug    string
+	promptVersion int
 	// result is what the relay did.
 	result *relay.Result
 	// estTokens guesses the call's tokens before it is made: about four

@@ -20,6 +20,7 @@ var endpoints = map[string]string{
 	"/v1/messages":         "messages",
 	"/v1/models":           "models",
 	"/v1/subscriptions":    "subscriptions",
+	"/v1/prompts/:slug":    "prompt",
 }
 
 // record is the first step of every data-plane route: it starts the call's
@@ -45,6 +46,7 @@ func (s *Server) recordOf(c *gin.Context, cl *call) *calllog.Record {
 		BytesIn: int64(len(cl.body)), BytesOut: int64(max(c.Writer.Size(), 0)), ClientAddr: c.ClientIP(),
 		Total: end.Sub(cl.start),
 	}
+	r.PromptSlug, r.PromptVersion = cl.promptSlug, cl.promptVersion
 	if !cl.authDone.IsZero() {
 		r.Auth = cl.authDone.Sub(cl.start)
 		if !cl.checksDone.IsZero() {

@@ -26,6 +26,8 @@ func (s *Server) routes() {
 			v1.POST("/chat/completions", s.readModel, s.authorize, s.limit, s.relayTo(chatOp))
 			v1.POST("/embeddings", s.readModel, s.authorize, s.limit, s.relayTo(embeddingsOp))
 			r.POST("/v1/messages", s.record, anthropicErrors, s.authenticate, s.readModel, s.authorize, s.limit, s.relayTo(messagesOp))
+			v1.POST("/prompts/:slug", s.readPrompt, s.limit, s.promptReply, s.relayTo(chatOp))
+			v1.GET("/prompts/:slug", s.describePrompt)
 		}
 		if s.deps.Access.Subscriptions != nil {
 			v1.POST("/subscriptions", s.requestSubscription)

@@ -65,4 +65,5 @@ func (a *API) Register(g *gin.RouterGroup) {
 	auth.POST("/subscriptions/:id/revoke", a.h(a.decide("revoke")))
 
 	auth.GET("/audit", a.h(a.listAudit))
+	a.registerPrompts(auth)
 }

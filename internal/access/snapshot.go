@@ -21,6 +21,7 @@ import (
 	"github.com/sluicehq/sluice/internal/apierr"
 	"github.com/sluicehq/sluice/internal/limits"
 	"github.com/sluicehq/sluice/internal/relay"
+	"github.com/sluicehq/sluice/prompts"
 )
 
 // Key is what the snapshot knows of one consumer key.
@@ -83,6 +84,7 @@ type Snapshot struct {
 	consumerSubs  map[uint64][]Subscription // consumer → its subscriptions
 	consumerTeam  map[uint64]uint64         // consumer → its team
 	modelNames    []string                  // sorted, for listing
+	prompts       map[string]*Prompt        // published prompts by slug
 }
 
 type subKey struct{ consumer, service uint64 }
@@ -97,6 +99,8 @@ type Data struct {
 	Consumers     []admin.Consumer
 	// Targets are the built routes of each model, by model id.
 	Targets map[uint64][]relay.Target
+	// Prompts are the published prompts with their live versions.
+	Prompts []prompts.Live
 }
 
 // Build indexes data into a snapshot.
@@ -111,6 +115,7 @@ func Build(d Data, now time.Time) *Snapshot {
 		subs:          make(map[subKey]Subscription, len(d.Subscriptions)),
 		consumerSubs:  map[uint64][]Subscription{},
 		consumerTeam:  make(map[uint64]uint64, len(d.Consumers)),
+		prompts:       buildPrompts(d.Prompts),
 	}
 	for _, c := range d.Consumers {
 		s.consumerTeam[c.ID] = c.TeamID

@@ -85,6 +85,9 @@ func (s *Store) Load(ctx context.Context) error {
 	if d.Targets, err = s.loadTargets(ctx); err != nil {
 		return err
 	}
+	if d.Prompts, err = loadPrompts(ctx, db); err != nil {
+		return err
+	}
 	s.cur.Store(Build(d, s.clock.Now()))
 	return nil
 }
