@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -126,6 +128,25 @@ func TestAccessEndToEnd(t *testing.T) {
 	if raw := jsonText(t, keys); contains(raw, key) {
 		t.Fatal("key material in the key list")
 	}
+	// The answered call shows in the data-plane metrics, labelled by
+	// service slug, model and provider.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(p.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if contains(string(body), `sluice_calls_total{model="gpt-4o-mini",provider="openai-main",service="chat",status="200"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no data-plane metric for the answered call:\n%s", grepLines(string(body), "sluice_calls_total"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
 	// A graceful stop drains the call log: every chat call is recorded,
 	// answered or refused.
 	p.stop()

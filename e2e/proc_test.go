@@ -227,3 +227,14 @@ func jsonText(t *testing.T, v any) string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

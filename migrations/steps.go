@@ -7,4 +7,5 @@ var steps = []step{
 	{3, "providers and model targets", up0003, down0003},
 	{4, "call log and rollups", up0004, down0004},
 	{5, "prompts and prompt versions", up0005, down0005},
+	{6, "hourly and daily call-log rollups", up0006, down0006},
 }

@@ -247,7 +247,7 @@ func pathParams(path string) []object {
 		if strings.HasPrefix(seg, "{") {
 			name := strings.Trim(seg, "{}")
 			s := integer()
-			if name == "key_id" {
+			if name == "key_id" || name == "log_id" {
 				s = str()
 			}
 			out = append(out, object{"name": name, "in": "path", "required": true, "schema": s})

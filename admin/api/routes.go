@@ -66,4 +66,5 @@ func (a *API) Register(g *gin.RouterGroup) {
 
 	auth.GET("/audit", a.h(a.listAudit))
 	a.registerPrompts(auth)
+	a.registerCallLog(auth)
 }

@@ -87,6 +87,9 @@ type Options struct {
 	// MaxSpillFileBytes starts a new spill file once the current one is
 	// this large (default 16 MiB).
 	MaxSpillFileBytes int64
+	// Observe, when set, is called by the writer once per record before
+	// it is first written or spilled, e.g. DataPlaneMetrics.Observe.
+	Observe func(*Record)
 }
 
 func (o *Options) defaults() {
@@ -273,11 +276,14 @@ func (l *Logger) prepare(r *Record) {
 		r.StartedAt = l.opts.Clock.Now()
 	}
 	r.StartedAt = r.StartedAt.UTC()
-	if r.ID == "" {
-		r.ID = newID(r.StartedAt)
-	}
 	if math.IsNaN(r.Cost) || math.IsInf(r.Cost, 0) {
 		r.Cost = 0
+	}
+	if r.ID == "" { // first seen: replays of spilled records are not counted again
+		r.ID = newID(r.StartedAt)
+		if l.opts.Observe != nil {
+			l.opts.Observe(r)
+		}
 	}
 }
 

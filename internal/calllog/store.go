@@ -196,6 +196,9 @@ func (s *gormStore) insert(ctx context.Context, recs []*Record) (int, error) {
 		if err := tx.Table("call_rollups").Clauses(s.rollupUpsert()).CreateInBatches(maps, rollupChunk).Error; err != nil {
 			return err
 		}
+		if err := s.upsertCoarse(tx, keys, sums); err != nil {
+			return err
+		}
 		inserted = len(fresh)
 		return nil
 	})

@@ -239,8 +239,19 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 	adminAPI := api.New(api.Deps{DB: h.Gorm, Users: users, Keyring: dataPlane.keyring, SessionKey: sec.Derive("admin sessions"),
 		Notifier: dataPlane.store, Clock: dataPlane.Clock, Logger: log, Sealer: sec.Sealer(), HTTP: dataPlane.upstream,
 		Breakers: dataPlane.relay.Breakers})
+	callMetrics, err := calllog.NewDataPlaneMetrics(mets.Registry, calllog.DataPlaneOptions{
+		ServiceName: func(id uint64) string {
+			if svc, ok := dataPlane.store.Current().Service(id); ok {
+				return svc.Slug
+			}
+			return ""
+		}})
+	if err != nil {
+		return err
+	}
+	mets.Registry.MustRegister(metrics.NewBreakerCollector(dataPlane.relay.Breakers))
 	calls, err := calllog.New(h, calllog.Options{SpillDir: filepath.Join(cfg.DataDir, "calllog-spill"),
-		Registerer: mets.Registry, Logger: log, Clock: dataPlane.Clock})
+		Registerer: mets.Registry, Logger: log, Clock: dataPlane.Clock, Observe: callMetrics.Observe})
 	if err != nil {
 		return fmt.Errorf("call log: %w", err)
 	}
