@@ -37,6 +37,7 @@ import (
 	"github.com/sluicehq/sluice/internal/upstream"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/migrations"
+	"github.com/sluicehq/sluice/prompts"
 	"github.com/sluicehq/sluice/providers"
 	_ "github.com/sluicehq/sluice/providers/all" // every provider kind
 	"github.com/sluicehq/sluice/server"
@@ -223,7 +224,7 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 	if cfg.ConfigFile != "" {
 		// Declared resources go in before the first snapshot is loaded.
 		n := admin.VersionNotifier{DB: h.Gorm}
-		sum, err := declare.Apply(ctx, cfg.Resources, declare.Deps{Stores: admin.NewStores(h.Gorm, n, nil),
+		sum, err := declare.Apply(ctx, cfg.Resources, declare.Deps{Stores: admin.NewStores(h.Gorm, n, nil), Prompts: prompts.NewStore(h.Gorm, n, nil),
 			Providers: admin.NewProviders(h.Gorm, n, nil), Sealer: sec.Sealer(), LookupEnv: env})
 		if err != nil {
 			return fmt.Errorf("SLUICE_CONFIG %s: %w", cfg.ConfigFile, err)

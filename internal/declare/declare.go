@@ -1,10 +1,10 @@
-// Package declare applies the providers, models and services declared in
-// the YAML file named by SLUICE_CONFIG, idempotently, at every start: what
-// is missing is created, what differs is updated, what the file does not
-// declare is left alone (nothing is ever deleted), and a second run with
-// the same file writes nothing. Every write goes through the admin stores,
-// so it is validated, audited (actor "config file") and announced to the
-// data plane like a write in the console.
+// Package declare applies the providers, models, services and prompts
+// declared in the YAML file named by SLUICE_CONFIG, idempotently, at every
+// start: what is missing is created, what differs is updated, what the
+// file does not declare is left alone (nothing is ever deleted), and a
+// second run with the same file writes nothing. Every write goes through
+// the admin and prompt stores, so it is validated, audited (actor "config
+// file") and announced to the data plane like a write in the console.
 //
 // The format, with every field (example.yaml holds the same, and the tests
 // apply it):
@@ -35,17 +35,42 @@
 //	    approval: manual             # manual (default) or auto
 //	    models: [gpt-4o]             # by name; replaces the service's models when given
 //	    limits: {rpm: 60, tpm: 0, monthly_tokens: 0}   # 0 = unlimited
+//	prompts:
+//	  - slug: sentiment              # unique; the URL: /v1/prompts/sentiment
+//	    name: Sentiment              # default: the slug
+//	    description: Classify the sentiment of a text
+//	    service: chat                # by slug: declared above or already stored
+//	    model: gpt-4o                # public name: declared above or already stored
+//	    messages:                    # {{name}} placeholders must be in variables_schema
+//	      - {role: system, content: "Answer with one word: positive, negative or neutral."}
+//	      - {role: user, content: "{{text}}"}
+//	    parameters: {temperature: 0, max_tokens: 5}    # default chat parameters
+//	    variables_schema:            # JSON Schema (as YAML) of the variables
+//	      type: object
+//	      properties: {text: {type: string, maxLength: 4000}}
+//	      required: [text]
+//	    allowed_overrides: [max_tokens]  # left out: the default list
+//	    publish: true                # default true: the declared version is the live one
 //
 // A field left out of an entry is not managed by the file: it keeps what
 // the console set (or its default on creation). ${NAME} in api_key,
 // base_url, settings and headers values is replaced by the environment
 // variable NAME, so no secret has to sit in the file; an unset variable is
 // an error. Unknown fields are errors naming their path
-// (providers[1].kindd). The prompts section is not supported yet.
+// (providers[1].kindd).
+//
+// A prompt's template is model, messages, parameters, variables_schema and
+// allowed_overrides. Versions are immutable: when the template differs
+// from the prompt's latest version, it is saved as a new version (note
+// "config file"); otherwise no version is added. With publish true (the
+// default) that version is made live when it is not already, so a rollback
+// made in the console lasts until the next start; with publish false the
+// file leaves the live version alone. Quote a content that starts with
+// {{, or YAML reads it as a mapping.
 //
 // The whole file is checked before anything is written. It imports the
-// admin stores, internal/access (to build each provider once, as the data
-// plane will) and the provider registry.
+// admin stores, the prompt store, internal/access (to build each provider
+// once, as the data plane will) and the provider registry.
 package declare
 
 import (
@@ -60,6 +85,7 @@ import (
 	"github.com/sluicehq/sluice/admin"
 	"github.com/sluicehq/sluice/internal/access"
 	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/prompts"
 	"github.com/sluicehq/sluice/providers"
 	_ "github.com/sluicehq/sluice/providers/all" // every provider kind
 )
@@ -82,6 +108,8 @@ type Deps struct {
 	Providers *admin.Providers
 	// Sealer seals and opens provider credentials.
 	Sealer Sealer
+	// Prompts is the prompt store (needed only when prompts are declared).
+	Prompts *prompts.Store
 	// LookupEnv reads an environment variable for ${NAME} (os.LookupEnv
 	// in production).
 	LookupEnv func(name string) (string, bool)
@@ -147,6 +175,7 @@ type file struct {
 	providers []providerDecl
 	models    []modelDecl
 	services  []serviceDecl
+	prompts   []promptDecl
 }
 
 // Apply checks the declared resources and then writes what differs. An
@@ -184,6 +213,11 @@ func Apply(ctx context.Context, res config.Resources, d Deps) (Summary, error) {
 			return sum, err
 		}
 	}
+	for i := range f.prompts {
+		if err := retryRace(func() error { return a.prompt(ctx, i, &f.prompts[i]) }); err != nil {
+			return sum, err
+		}
+	}
 	return sum, nil
 }
 
@@ -209,8 +243,8 @@ func decodeFile(res config.Resources) (*file, error) {
 	if err := decodeSection(&res.Services, "services", &f.services); err != nil {
 		return nil, err
 	}
-	if !isNull(&res.Prompts) && len(res.Prompts.Content) > 0 {
-		return nil, errorf("prompts", "declaring prompts in the file is not supported yet; create them in the admin console or API")
+	if err := decodeSection(&res.Prompts, "prompts", &f.prompts); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -257,6 +291,8 @@ type applier struct {
 	// known are the provider and model names declared or stored.
 	providerNames map[string]bool
 	modelNames    map[string]bool
+	// serviceSlugs are the service slugs declared.
+	serviceSlugs map[string]bool
 }
 
 // check validates every entry, expands the environment, and checks that
@@ -285,17 +321,29 @@ func (a *applier) check(ctx context.Context, f *file) error {
 		}
 		a.modelNames[m.Name] = true
 	}
-	slugs := map[string]bool{}
+	a.serviceSlugs = map[string]bool{}
 	for i := range f.services {
 		s := &f.services[i]
 		path := fmt.Sprintf("services[%d]", i)
 		if err := a.checkService(ctx, path, s); err != nil {
 			return err
 		}
-		if slugs[s.Slug] {
+		if a.serviceSlugs[s.Slug] {
 			return errorf(path+".slug", "service %q is declared twice", s.Slug)
 		}
-		slugs[s.Slug] = true
+		a.serviceSlugs[s.Slug] = true
+	}
+	promptSlugs := map[string]bool{}
+	for i := range f.prompts {
+		p := &f.prompts[i]
+		path := fmt.Sprintf("prompts[%d]", i)
+		if err := a.checkPrompt(ctx, path, p); err != nil {
+			return err
+		}
+		if promptSlugs[p.Slug] {
+			return errorf(path+".slug", "prompt %q is declared twice", p.Slug)
+		}
+		promptSlugs[p.Slug] = true
 	}
 	return nil
 }

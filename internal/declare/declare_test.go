@@ -19,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/internal/dbtest"
 	"github.com/sluicehq/sluice/internal/secret"
 	"github.com/sluicehq/sluice/migrations"
+	"github.com/sluicehq/sluice/prompts"
 )
 
 type counter struct{ n atomic.Int64 }
@@ -50,7 +51,7 @@ func newTestEnv(t *testing.T, kind string) *testEnv {
 	e := &testEnv{db: h.Gorm, notes: &counter{}, vars: map[string]string{
 		"OPENAI_API_KEY": "sk-openai-from-env-0001", "AZURE_OPENAI_API_KEY": "azure-key-from-env-0002", "ANTHROPIC_API_KEY": "sk-ant-from-env-0003"}}
 	e.deps = Deps{Stores: admin.NewStores(h.Gorm, e.notes, nil), Providers: admin.NewProviders(h.Gorm, e.notes, nil),
-		Sealer: sec.Sealer(), LookupEnv: func(k string) (string, bool) { v, ok := e.vars[k]; return v, ok }}
+		Prompts: prompts.NewStore(h.Gorm, e.notes, nil), Sealer: sec.Sealer(), LookupEnv: func(k string) (string, bool) { v, ok := e.vars[k]; return v, ok }}
 	return e
 }
 
@@ -81,7 +82,7 @@ func (e *testEnv) state(t *testing.T) string {
 	var n int64
 	e.db.Model(&admin.AuditEntry{}).Count(&n)
 	fmt.Fprintf(&b, "%d audit entries;", n)
-	for _, table := range []string{"providers", "models", "services", "teams"} {
+	for _, table := range []string{"providers", "models", "services", "teams", "prompts"} {
 		var stamps []time.Time
 		if err := e.db.Table(table).Order("id").Pluck("updated_at", &stamps).Error; err != nil {
 			t.Fatal(err)
@@ -94,6 +95,16 @@ func (e *testEnv) state(t *testing.T) string {
 	e.db.Order("id").Find(&targets)
 	for _, tg := range targets {
 		b.WriteString(" " + tg.UpstreamModel)
+	}
+	var versions []prompts.Version
+	e.db.Order("id").Find(&versions)
+	for _, v := range versions {
+		fmt.Fprintf(&b, " v%d@%d", v.Version, v.PromptID)
+	}
+	var ps []prompts.Prompt
+	e.db.Order("id").Find(&ps)
+	for _, p := range ps {
+		fmt.Fprintf(&b, " %s=%d/%d", p.Slug, p.LatestVersion, p.PublishedVersion)
 	}
 	return b.String()
 }
@@ -109,7 +120,7 @@ func TestApplyExample(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{"provider openai", "provider azure-eu", "provider claude", "provider local-llama",
-			"model gpt-4o", "model claude-sonnet", "team Platform", "service chat"}
+			"model gpt-4o", "model claude-sonnet", "team Platform", "service chat", "prompt sentiment"}
 		if !slices.Equal(sum.Created, want) || len(sum.Updated) != 0 {
 			t.Fatalf("first run = %+v", sum)
 		}
@@ -153,12 +164,34 @@ func TestApplyExample(t *testing.T) {
 			svc.Limits != (admin.Limits{RPM: 60, TPM: 100000, MonthlyTokens: 10000000}) || svc.Description == "" {
 			t.Fatalf("service = %+v", svc)
 		}
+		p := promptNamed(t, e, "sentiment")
+		if p.Name != "Sentiment" || p.ServiceID != svc.ID || p.LatestVersion != 1 || p.PublishedVersion != 1 ||
+			p.PublishedByEmail != "config file" || p.Description != "Classify the sentiment of a text" {
+			t.Fatalf("prompt = %+v", p)
+		}
+		v, err := e.deps.Prompts.Version(ctx, p.ID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Model != "gpt-4o" || len(v.Messages) != 2 || v.Messages[1].Content != "{{text}}" || v.Note != "config file" ||
+			v.CreatedByEmail != "config file" || !slices.Equal(v.AllowedOverrides, []string{"max_tokens"}) ||
+			!sameJSON(v.Parameters, []byte(`{"max_tokens":5,"temperature":0}`)) ||
+			!sameJSON(v.VariablesSchema, []byte(`{"type":"object","properties":{"text":{"type":"string","maxLength":4000}},"required":["text"]}`)) {
+			t.Fatalf("version = %+v (%s, %s)", v, v.Parameters, v.VariablesSchema)
+		}
 		var audits []admin.AuditEntry
 		e.db.Find(&audits)
+		prompted := 0
 		for _, a := range audits {
 			if a.ActorEmail != "config file" || a.ActorID != nil {
 				t.Fatalf("audit actor = %+v", a)
 			}
+			if a.Resource == "prompt" {
+				prompted++
+			}
+		}
+		if prompted != 3 { // create, create_version, publish
+			t.Fatalf("%d prompt audit entries, want 3", prompted)
 		}
 
 		// Second run: nothing written.
@@ -167,7 +200,7 @@ func TestApplyExample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Changed() || len(sum.Unchanged) != 7 {
+		if sum.Changed() || len(sum.Unchanged) != 8 {
 			t.Fatalf("second run = %+v", sum)
 		}
 		if after := e.state(t); after != before {
@@ -344,9 +377,89 @@ services:
 		{"service approval", `
 services:
   - {slug: s, team: T, approval: sometimes}`, "services[0].approval", "manual or auto"},
-		{"prompts", `
+		{"prompt placeholder", `
+models:
+  - {name: gpt-4o}
+services:
+  - {slug: chat, team: T}
 prompts:
-  - {slug: p}`, "prompts", "not supported yet"},
+  - slug: p
+    service: chat
+    model: gpt-4o
+    messages:
+      - {role: system, content: "Be brief."}
+      - {role: user, content: "{{foo}}"}
+    variables_schema: {type: object, properties: {text: {type: string}}}`, "prompts[0].messages[1].content", "placeholder {{foo}} is not declared in variables_schema"},
+		{"prompt field unknown", `
+prompts:
+  - {slug: p, service: chat, model: gpt-4o, messages: [{role: user, content: hi}], publsh: true}`, "prompts[0].publsh", "unknown field"},
+		{"prompt message field unknown", `
+prompts:
+  - {slug: p, service: chat, model: gpt-4o, messages: [{role: user, text: hi}]}`, "prompts[0].messages[0].text", "unknown field"},
+		{"prompt service unknown", `
+prompts:
+  - {slug: p, service: ghost, model: gpt-4o, messages: [{role: user, content: hi}]}`, "prompts[0].service", "ghost"},
+		{"prompt model unknown", `
+services:
+  - {slug: s, team: T}
+prompts:
+  - {slug: p, service: s, model: gpt-5, messages: [{role: user, content: hi}]}`, "prompts[0].model", "gpt-5"},
+		{"prompt model missing", `
+services:
+  - {slug: s, team: T}
+prompts:
+  - {slug: p, service: s, messages: [{role: user, content: hi}]}`, "prompts[0].model", "required"},
+		{"prompt role", `
+models:
+  - {name: m}
+services:
+  - {slug: s, team: T}
+prompts:
+  - {slug: p, service: s, model: m, messages: [{role: robot, content: hi}]}`, "prompts[0].messages[0].role", "system, user"},
+		{"prompt parameters not a mapping", `
+models:
+  - {name: m}
+services:
+  - {slug: s, team: T}
+prompts:
+  - {slug: p, service: s, model: m, messages: [{role: user, content: hi}], parameters: [1]}`, "prompts[0].parameters", "mapping"},
+		{"prompt reserved parameter", `
+models:
+  - {name: m}
+services:
+  - {slug: s, team: T}
+prompts:
+  - {slug: p, service: s, model: m, messages: [{role: user, content: hi}], parameters: {stream: true}}`, "prompts[0].parameters.stream", "leave it out"},
+		{"prompt schema", `
+models:
+  - {name: m}
+services:
+  - {slug: s, team: T}
+prompts:
+  - {slug: p, service: s, model: m, messages: [{role: user, content: hi}], variables_schema: {type: string}}`, "prompts[0].variables_schema", "object"},
+		{"prompt unquoted placeholder", `
+models:
+  - {name: m}
+services:
+  - {slug: s, team: T}
+prompts:
+  - slug: p
+    service: s
+    model: m
+    messages:
+      - role: user
+        content: {{text}}`, "prompts[0].messages[0].content", "single text"},
+		{"prompt slug", `
+prompts:
+  - {slug: "Not A Slug"}`, "prompts[0].slug", "lower-case"},
+		{"prompt twice", `
+models:
+  - {name: m}
+services:
+  - {slug: s, team: T}
+prompts:
+  - {slug: p, service: s, model: m, messages: [{role: user, content: hi}]}
+  - {slug: p, service: s, model: m, messages: [{role: user, content: hi}]}`, "prompts[1].slug", "twice"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -387,12 +500,124 @@ func TestApplyConcurrently(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for table, want := range map[string]int64{"providers": 4, "models": 2, "services": 1, "teams": 1, "model_targets": 4} {
+		for table, want := range map[string]int64{"providers": 4, "models": 2, "services": 1, "teams": 1, "model_targets": 4, "prompts": 1} {
 			var n int64
 			e.db.Table(table).Count(&n)
 			if n != want {
 				t.Errorf("%d rows in %s, want %d", n, table, want)
 			}
+		}
+	})
+}
+
+func promptNamed(t *testing.T, e *testEnv, slug string) *prompts.Prompt {
+	t.Helper()
+	var p prompts.Prompt
+	if err := e.db.Where("slug = ?", slug).Take(&p).Error; err != nil {
+		t.Fatalf("prompt %s: %v", slug, err)
+	}
+	return &p
+}
+
+// TestApplyPrompts changes a declared prompt: a changed template is a new
+// version made live, an unchanged one adds nothing, publish: false leaves
+// the live version alone, and a console rollback is undone by the file.
+func TestApplyPrompts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, kind string) {
+		e := newTestEnv(t, kind)
+		ctx := context.Background()
+		if _, err := Apply(ctx, example(t), e.deps); err != nil {
+			t.Fatal(err)
+		}
+		file := func(system, publish string) config.Resources {
+			return resources(t, `
+prompts:
+  - slug: sentiment
+    name: Sentiment analysis
+    service: chat
+    model: gpt-4o
+    messages:
+      - {role: system, content: "`+system+`"}
+      - {role: user, content: "{{text}}"}
+    parameters: {max_tokens: 5, temperature: 0}
+    variables_schema:
+      required: [text]
+      properties: {text: {maxLength: 4000, type: string}}
+      type: object
+    allowed_overrides: [max_tokens]
+`+publish)
+		}
+		// The same template (keys in another order) with a new name: the
+		// prompt is updated, no version is added.
+		sum, err := Apply(ctx, file("Answer with one word: positive, negative or neutral.", ""), e.deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := promptNamed(t, e, "sentiment")
+		if !slices.Equal(sum.Updated, []string{"prompt sentiment"}) || p.Name != "Sentiment analysis" || p.LatestVersion != 1 {
+			t.Fatalf("rename = %+v, %+v", sum, p)
+		}
+		// A new system message: version 2, live.
+		sum, err = Apply(ctx, file("One word: positive, negative or neutral.", ""), e.deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = promptNamed(t, e, "sentiment")
+		if !slices.Equal(sum.Updated, []string{"prompt sentiment"}) || p.LatestVersion != 2 || p.PublishedVersion != 2 {
+			t.Fatalf("new template = %+v, %+v", sum, p)
+		}
+		// Applied again: nothing written.
+		before := e.state(t)
+		if sum, err = Apply(ctx, file("One word: positive, negative or neutral.", ""), e.deps); err != nil || sum.Changed() {
+			t.Fatalf("same file = %+v, %v", sum, err)
+		}
+		if after := e.state(t); after != before {
+			t.Fatalf("same file changed the database:\n%s\n%s", before, after)
+		}
+		// A console rollback is undone at the next start.
+		if _, err := e.deps.Prompts.Publish(ctx, admin.Actor{Email: "root"}, p.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		if sum, err = Apply(ctx, file("One word: positive, negative or neutral.", ""), e.deps); err != nil || !slices.Equal(sum.Updated, []string{"prompt sentiment"}) {
+			t.Fatalf("after rollback = %+v, %v", sum, err)
+		}
+		if p = promptNamed(t, e, "sentiment"); p.PublishedVersion != 2 || p.LatestVersion != 2 {
+			t.Fatalf("after rollback = %+v", p)
+		}
+		// publish: false saves the version but leaves the live one.
+		if _, err = Apply(ctx, file("Reply positive, negative or neutral.", "    publish: false"), e.deps); err != nil {
+			t.Fatal(err)
+		}
+		if p = promptNamed(t, e, "sentiment"); p.PublishedVersion != 2 || p.LatestVersion != 3 {
+			t.Fatalf("publish false = %+v", p)
+		}
+		before = e.state(t)
+		if sum, err = Apply(ctx, file("Reply positive, negative or neutral.", "    publish: false"), e.deps); err != nil || sum.Changed() {
+			t.Fatalf("publish false again = %+v, %v", sum, err)
+		}
+		if after := e.state(t); after != before {
+			t.Fatalf("publish false again changed the database:\n%s\n%s", before, after)
+		}
+		// Left out allowed_overrides is the default list: a new version.
+		if _, err = Apply(ctx, resources(t, `
+prompts:
+  - slug: sentiment
+    service: chat
+    model: gpt-4o
+    messages: [{role: user, content: "Sentiment of {{text}}?"}]
+    variables_schema: {type: object, properties: {text: {type: string}}}
+`), e.deps); err != nil {
+			t.Fatal(err)
+		}
+		p = promptNamed(t, e, "sentiment")
+		v, err := e.deps.Prompts.Version(ctx, p.ID, 4)
+		if err != nil || p.PublishedVersion != 4 || v.AllowedOverrides != nil || !sameJSON(v.Parameters, []byte("{}")) || p.Name != "Sentiment analysis" {
+			t.Fatalf("minimal = %+v, %+v, %v", p, v, err)
+		}
+		var audits []admin.AuditEntry
+		e.db.Where("resource = ? AND actor_email = ?", "prompt", "config file").Find(&audits)
+		if len(audits) != 10 { // 3 at first, update, version+publish, publish, version, version+publish
+			t.Fatalf("%d prompt audit entries by the file, want 10", len(audits))
 		}
 	})
 }

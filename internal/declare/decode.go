@@ -48,6 +48,11 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
+	if v.Type() == reflect.TypeFor[yaml.Node]() {
+		// Free-form (a JSON value written as YAML): kept as it is.
+		v.Set(reflect.ValueOf(*n))
+		return nil
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if isNull(n) {
