@@ -11,10 +11,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/anthropics/anthropic-sdk-go"
 	anthropicoption "github.com/anthropics/anthropic-sdk-go/option"
 	openai "github.com/sashabaranov/go-openai"
+
+	"gorm.io/gorm"
 
 	"github.com/sluicehq/sluice/admin"
 	"github.com/sluicehq/sluice/internal/access"
@@ -57,6 +60,13 @@ func (c *collector) all() []*calllog.Record {
 
 func newGateway(t *testing.T, l admin.Limits) *gateway {
 	t.Helper()
+	return newGatewayWith(t, l, nil)
+}
+
+// newGatewayWith is newGateway with the call log made by mkLog over the
+// gateway's database (nil: records are collected in memory).
+func newGatewayWith(t *testing.T, l admin.Limits, mkLog func(db *gorm.DB) CallLog) *gateway {
+	t.Helper()
 	fake := openaifake.New()
 	fake.APIKey = "sk-upstream"
 	up := httptest.NewServer(fake)
@@ -78,7 +88,11 @@ func newGateway(t *testing.T, l admin.Limits) *gateway {
 		t.Fatal(err)
 	}
 	log := &collector{}
-	e.s = New(Deps{Config: testConfig(), Relay: relay.New(relay.Config{}), CallLog: log, Access: &Access{
+	var callLog CallLog = log
+	if mkLog != nil {
+		callLog = mkLog(db)
+	}
+	e.s = New(Deps{Config: testConfig(), Relay: relay.New(relay.Config{BaseBackoff: time.Millisecond}), CallLog: callLog, Access: &Access{
 		Verifier: e.f.Keyring.Verifier(100), Snapshots: e.store, Limiter: limits.NewMemory(e.clock), Clock: e.clock,
 	}})
 	srv := httptest.NewServer(e.s.Handler())
