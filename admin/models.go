@@ -54,16 +54,25 @@ type Limits struct {
 
 // Service groups models (and prompts) that consumers subscribe to.
 type Service struct {
-	ID          uint64    `json:"id" gorm:"primaryKey"`
-	Slug        string    `json:"slug"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	TeamID      uint64    `json:"team_id"`
-	Approval    string    `json:"approval"`
-	Limits      Limits    `json:"limits" gorm:"embedded"`
-	Models      []Model   `json:"models" gorm:"many2many:service_models"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          uint64 `json:"id" gorm:"primaryKey"`
+	Slug        string `json:"slug"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	TeamID      uint64 `json:"team_id"`
+	Approval    string `json:"approval"`
+	Limits      Limits `json:"limits" gorm:"embedded"`
+	// LogBodies stores the redacted, capped request and response bodies
+	// of the service's calls in the call log.
+	LogBodies bool `json:"log_bodies"`
+	// LogRetentionDays purges the service's call-log rows older than this
+	// many days; 0 keeps them forever.
+	LogRetentionDays int `json:"log_retention_days"`
+	// RedactFields are gjson/sjson paths (e.g. "user",
+	// "messages.#.content") whose values are stored as "[redacted]".
+	RedactFields []string  `json:"redact_fields" gorm:"serializer:json;type:text"`
+	Models       []Model   `json:"models" gorm:"many2many:service_models"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // ServiceModel links a service to a model.

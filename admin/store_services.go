@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,6 +32,10 @@ type ServiceUpdate struct {
 	Approval    *string
 	Limits      *Limits
 	ModelIDs    *[]uint64
+	// LogBodies, LogRetentionDays and RedactFields: see Service.
+	LogBodies        *bool
+	LogRetentionDays *int
+	RedactFields     *[]string
 }
 
 func preloadModels(q *gorm.DB) *gorm.DB {
@@ -59,6 +64,9 @@ func (s *Services) get(tx *gorm.DB, id uint64) (*Service, error) {
 	}
 	if svc.Models == nil {
 		svc.Models = []Model{}
+	}
+	if svc.RedactFields == nil {
+		svc.RedactFields = []string{}
 	}
 	return &svc, nil
 }
@@ -157,6 +165,19 @@ func (s *Services) Update(ctx context.Context, a Actor, id uint64, u ServiceUpda
 		}
 		if u.Limits != nil {
 			set["rpm"], set["tpm"], set["monthly_tokens"] = u.Limits.RPM, u.Limits.TPM, u.Limits.MonthlyTokens
+		}
+		if u.LogBodies != nil {
+			set["log_bodies"] = *u.LogBodies
+		}
+		if u.LogRetentionDays != nil {
+			set["log_retention_days"] = *u.LogRetentionDays
+		}
+		if u.RedactFields != nil {
+			b, err := json.Marshal(*u.RedactFields)
+			if err != nil {
+				return err
+			}
+			set["redact_fields"] = string(b)
 		}
 		if err := tx.Model(&Service{}).Where("id = ?", id).Updates(set).Error; err != nil {
 			slug := before.Slug

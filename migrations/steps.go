@@ -8,4 +8,5 @@ var steps = []step{
 	{4, "call log and rollups", up0004, down0004},
 	{5, "prompts and prompt versions", up0005, down0005},
 	{6, "hourly and daily call-log rollups", up0006, down0006},
+	{7, "service body logging and retention", up0007, down0007},
 }

@@ -58,6 +58,8 @@ type call struct {
 	// promptSlug and promptVersion name the prompt a prompt API call ran.
 	promptSlug    string
 	promptVersion int
+	// tee keeps the answer when the service logs bodies.
+	tee *teeWriter
 	// result is what the relay did.
 	result *relay.Result
 	// estTokens guesses the call's tokens before it is made: about four

@@ -57,6 +57,7 @@ func (s *Server) recordOf(c *gin.Context, cl *call) *calllog.Record {
 	}
 	if svc := cl.grant.Service; svc != nil {
 		r.ServiceID, r.TeamID = svc.ID, svc.TeamID
+		loggedBodies(r, cl)
 	} else if snap := s.deps.Access.Snapshots.Current(); snap != nil && cl.consumerID != 0 {
 		r.TeamID = snap.ConsumerTeam(cl.consumerID)
 	}

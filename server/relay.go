@@ -23,6 +23,7 @@ func (s *Server) relayTo(op func(Relay) func(context.Context, http.ResponseWrite
 	return func(c *gin.Context) {
 		cl := callOf(c)
 		cl.checksDone = time.Now()
+		captureBodies(c, cl)
 		req := &relay.Request{Body: cl.body, Model: cl.model, Stream: cl.stream,
 			Targets: cl.grant.Model.Targets, RequestID: RequestID(c)}
 		res := op(s.deps.Relay)(c.Request.Context(), c.Writer, req)

@@ -16,7 +16,16 @@ import (
 
 type object = map[string]any
 
-func str() object      { return object{"type": "string"} }
+func str() object { return object{"type": "string"} }
+
+// The call-log settings of a service.
+var (
+	logBodiesSchema = object{"type": "boolean", "description": "store the request and response bodies of calls (capped at 60000 bytes, credentials and redact_fields redacted); default false"}
+	retentionSchema = object{"type": "integer", "minimum": 0, "maximum": 3650, "description": "days the service's call-log rows are kept; 0 keeps them forever"}
+	redactSchema    = object{"type": "array", "maxItems": 32, "items": object{"type": "string", "pattern": "^([A-Za-z0-9_\\-]+|#)(\\.([A-Za-z0-9_\\-]+|#))*$"},
+		"description": "gjson/sjson paths whose values are stored as \"[redacted]\": dot-separated keys, '#' for every array element, e.g. [\"messages.#.content\",\"user\"]; in streamed responses they apply to each JSON data: line"}
+)
+
 func integer() object  { return object{"type": "integer", "format": "int64"} }
 func number() object   { return object{"type": "number"} }
 func boolean() object  { return object{"type": "boolean"} }
@@ -94,7 +103,9 @@ var schemas = object{
 	"BreakerList": obj(object{"data": arr(ref("Breaker"))}),
 	"Limits":      limitsSchema,
 	"Service": obj(object{"id": integer(), "slug": str(), "name": str(), "description": str(), "team_id": integer(),
-		"approval": enum("manual", "auto"), "limits": ref("Limits"), "models": arr(ref("Model")), "created_at": dateTime(), "updated_at": dateTime()}),
+		"approval": enum("manual", "auto"), "limits": ref("Limits"), "models": arr(ref("Model")),
+		"log_bodies": logBodiesSchema, "log_retention_days": retentionSchema, "redact_fields": redactSchema,
+		"created_at": dateTime(), "updated_at": dateTime()}),
 	"Consumer":          obj(object{"id": integer(), "name": str(), "description": str(), "team_id": integer(), "created_at": dateTime(), "updated_at": dateTime()}),
 	"Key":               keySchema,
 	"CreatedKey":        withProps(keySchema, object{"key": object{"type": "string", "description": "the key itself, shown only in this answer"}}),
@@ -141,7 +152,8 @@ var (
 	modelBody     = obj(modelProps, "name")
 	modelPatch    = obj(modelProps)
 	serviceProps  = object{"slug": object{"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}, "name": str(), "description": str(), "team_id": integer(),
-		"approval": enum("manual", "auto"), "model_ids": arr(integer()), "limits": ref("Limits")}
+		"approval": enum("manual", "auto"), "model_ids": arr(integer()), "limits": ref("Limits"),
+		"log_bodies": logBodiesSchema, "log_retention_days": retentionSchema, "redact_fields": redactSchema}
 	serviceBody   = obj(serviceProps, "slug", "name", "team_id")
 	servicePatch  = obj(serviceProps)
 	consumerProps = object{"name": str(), "description": str(), "team_id": integer()}

@@ -27,7 +27,24 @@ type serviceRequest struct {
 	Approval    *string     `json:"approval"`
 	ModelIDs    *[]uint64   `json:"model_ids"`
 	Limits      *limitsJSON `json:"limits"`
+	LogBodies   *bool       `json:"log_bodies"`
+	// LogRetentionDays is 0 (keep forever) to 3650.
+	LogRetentionDays *int `json:"log_retention_days"`
+	// RedactFields are at most 32 gjson/sjson paths.
+	RedactFields *[]string `json:"redact_fields"`
 }
+
+// Bounds of the call-log settings of a service.
+const (
+	maxRetentionDays = 3650
+	maxRedactFields  = 32
+	maxRedactPathLen = 200
+)
+
+// redactPathRE is the path syntax redact_fields accepts: dot-separated
+// gjson/sjson keys, '#' for every element of an array, or an index
+// ("messages.#.content", "user", "metadata.email", "input.0").
+var redactPathRE = regexp.MustCompile(`^([A-Za-z0-9_\-]+|#)(\.([A-Za-z0-9_\-]+|#))*$`)
 
 // update validates the request and turns it into a store update; create
 // requires slug, name and team_id.
@@ -78,6 +95,27 @@ func (r *serviceRequest) update(create bool) (admin.ServiceUpdate, error) {
 			return u, badField("limits.monthly_tokens", "limits.monthly_tokens must be 0 (unlimited) or more")
 		}
 		u.Limits = &admin.Limits{RPM: l.RPM, TPM: l.TPM, MonthlyTokens: l.MonthlyTokens}
+	}
+	if r.LogBodies != nil {
+		u.LogBodies = r.LogBodies
+	}
+	if r.LogRetentionDays != nil {
+		if d := *r.LogRetentionDays; d < 0 || d > maxRetentionDays {
+			return u, badField("log_retention_days", "log_retention_days must be 0 (keep forever) to 3650")
+		}
+		u.LogRetentionDays = r.LogRetentionDays
+	}
+	if r.RedactFields != nil {
+		fields := *r.RedactFields
+		if len(fields) > maxRedactFields {
+			return u, badField("redact_fields", fmt.Sprintf("redact_fields holds at most %d paths", maxRedactFields))
+		}
+		for _, f := range fields {
+			if len(f) > maxRedactPathLen || !redactPathRE.MatchString(f) {
+				return u, badField("redact_fields", fmt.Sprintf("redact_fields: %q is not a path: dot-separated keys (letters, digits, '_', '-'), '#' for every array element, e.g. \"messages.#.content\"", f))
+			}
+		}
+		u.RedactFields = &fields
 	}
 	if r.ModelIDs != nil {
 		for _, id := range *r.ModelIDs {
@@ -177,7 +215,8 @@ func (a *API) createService(c *gin.Context) error {
 		return err
 	}
 	s := &admin.Service{Slug: *u.Slug, Name: *u.Name, Description: deref(u.Description), TeamID: *u.TeamID,
-		Approval: *u.Approval, Limits: deref(u.Limits)}
+		Approval: *u.Approval, Limits: deref(u.Limits), LogBodies: deref(u.LogBodies),
+		LogRetentionDays: deref(u.LogRetentionDays), RedactFields: deref(u.RedactFields)}
 	if err := a.stores.Services.Create(c.Request.Context(), who(c).actor(), s, deref(u.ModelIDs)); err != nil {
 		return err
 	}

@@ -42,6 +42,11 @@ type Service struct {
 	Limits   limits.Limits
 	// Models are the public model names the service contains.
 	Models []string
+	// LogBodies, LogRetentionDays and RedactFields are the service's
+	// call-log settings (see admin.Service).
+	LogBodies        bool
+	LogRetentionDays int
+	RedactFields     []string
 }
 
 // Model is a public model with its prices per million tokens.
@@ -130,7 +135,8 @@ func Build(d Data, now time.Time) *Snapshot {
 	sort.Strings(s.modelNames)
 	for _, sv := range d.Services {
 		svc := &Service{ID: sv.ID, Slug: sv.Slug, Name: sv.Name, TeamID: sv.TeamID, Approval: sv.Approval,
-			Limits: limits.Limits{RPM: sv.Limits.RPM, TPM: sv.Limits.TPM, MonthlyTokens: sv.Limits.MonthlyTokens}}
+			Limits:    limits.Limits{RPM: sv.Limits.RPM, TPM: sv.Limits.TPM, MonthlyTokens: sv.Limits.MonthlyTokens},
+			LogBodies: sv.LogBodies, LogRetentionDays: sv.LogRetentionDays, RedactFields: sv.RedactFields}
 		for _, m := range sv.Models {
 			svc.Models = append(svc.Models, m.Name)
 			s.modelServices[m.Name] = append(s.modelServices[m.Name], sv.ID)
@@ -255,4 +261,16 @@ func (s *Snapshot) CallableModels(consumer uint64) []*Model {
 		}
 	}
 	return out
+}
+
+// Retention maps each service that purges its call log to its retention
+// in days; services keeping their log forever are left out.
+func (s *Snapshot) Retention() map[uint64]int {
+	m := make(map[uint64]int)
+	for id, sv := range s.services {
+		if sv.LogRetentionDays > 0 {
+			m[id] = sv.LogRetentionDays
+		}
+	}
+	return m
 }

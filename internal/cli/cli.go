@@ -328,7 +328,11 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 	}
 
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
+	done, purged := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(purged)
+		purgeCallLog(bg, h, store, clk, log)
+	}()
 	go func() {
 		defer close(done)
 		go store.Watch(bg, time.Second)
@@ -348,6 +352,7 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 	stop := func() {
 		cancel()
 		<-done
+		<-purged
 		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer fcancel()
 		if err := store.FlushUsage(fctx); err != nil {
@@ -518,4 +523,26 @@ func adminPasswd(ctx context.Context, args []string, env func(string) (string, b
 		fmt.Fprintf(stdout, "password of %s changed\n", email)
 	}
 	return nil
+}
+
+// purgeCallLog enforces the services' call-log retention: once at start,
+// then hourly, it deletes the call_logs rows past each service's
+// log_retention_days (rollups are kept), in bounded batches.
+func purgeCallLog(ctx context.Context, h *db.DB, store *access.Store, clk clock.Real, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if snap := store.Current(); snap != nil {
+			if n, err := calllog.Purge(ctx, h.Gorm, clk.Now(), snap.Retention()); err != nil && ctx.Err() == nil {
+				log.Warn("call-log purge failed", "err", err, "purged", n)
+			} else if n > 0 {
+				log.Info("call-log purge", "purged", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
