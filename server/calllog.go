@@ -4,6 +4,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sluicehq/sluice/internal/calllog"
 )
@@ -29,11 +33,48 @@ var endpoints = map[string]string{
 func (s *Server) record(c *gin.Context) {
 	cl := callOf(c)
 	cl.endpoint = endpoints[c.FullPath()]
+	var span trace.Span
+	if t := s.deps.Tracing; t != nil {
+		// The client's traceparent, if any, is the parent; the relay's
+		// upstream requests carry this span's context onward.
+		ctx := t.Propagator.Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
+		ctx, span = t.Provider.Tracer("sluice").Start(ctx, c.Request.Method+" "+c.FullPath(), trace.WithSpanKind(trace.SpanKindServer))
+		c.Request = c.Request.WithContext(ctx)
+	}
 	c.Next()
-	if s.deps.CallLog == nil {
+	if s.deps.CallLog == nil && span == nil {
 		return
 	}
-	s.deps.CallLog.Log(s.recordOf(c, cl))
+	r := s.recordOf(c, cl)
+	if span != nil {
+		endSpan(span, r)
+	}
+	if s.deps.CallLog != nil {
+		s.deps.CallLog.Log(r)
+	}
+}
+
+// endSpan annotates the call's span with what the call log records.
+func endSpan(span trace.Span, r *calllog.Record) {
+	span.SetAttributes(
+		attribute.Int("http.response.status_code", r.Status),
+		attribute.String("sluice.request_id", r.RequestID),
+		attribute.String("sluice.endpoint", r.Endpoint),
+		attribute.String("gen_ai.request.model", r.Model),
+		attribute.String("sluice.provider", r.Provider),
+		attribute.String("gen_ai.response.model", r.UpstreamModel),
+		attribute.Int64("gen_ai.usage.input_tokens", r.TokensIn),
+		attribute.Int64("gen_ai.usage.output_tokens", r.TokensOut),
+		attribute.Int64("sluice.consumer_id", int64(r.ConsumerID)),
+		attribute.Int64("sluice.service_id", int64(r.ServiceID)),
+	)
+	if r.PromptSlug != "" {
+		span.SetAttributes(attribute.String("sluice.prompt", r.PromptSlug), attribute.Int("sluice.prompt_version", r.PromptVersion))
+	}
+	if r.Status >= 500 || r.Status == 499 {
+		span.SetStatus(codes.Error, r.Error)
+	}
+	span.End()
 }
 
 // recordOf builds the call's log record.

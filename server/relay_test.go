@@ -26,6 +26,7 @@ import (
 	"github.com/sluicehq/sluice/internal/fakes/openaifake"
 	"github.com/sluicehq/sluice/internal/limits"
 	"github.com/sluicehq/sluice/internal/relay"
+	"github.com/sluicehq/sluice/internal/tracing"
 	"github.com/sluicehq/sluice/internal/upstream"
 	"github.com/sluicehq/sluice/providers"
 	_ "github.com/sluicehq/sluice/providers/all"
@@ -67,6 +68,12 @@ func newGateway(t *testing.T, l admin.Limits) *gateway {
 // gateway's database (nil: records are collected in memory).
 func newGatewayWith(t *testing.T, l admin.Limits, mkLog func(db *gorm.DB) CallLog) *gateway {
 	t.Helper()
+	return newGatewayTraced(t, l, mkLog, nil)
+}
+
+// newGatewayTraced is newGatewayWith with tracing on when tr is set.
+func newGatewayTraced(t *testing.T, l admin.Limits, mkLog func(db *gorm.DB) CallLog, tr *tracing.Tracing) *gateway {
+	t.Helper()
 	fake := openaifake.New()
 	fake.APIKey = "sk-upstream"
 	up := httptest.NewServer(fake)
@@ -80,6 +87,9 @@ func newGatewayWith(t *testing.T, l admin.Limits, mkLog func(db *gorm.DB) CallLo
 	e.f.Subscribe(t, admin.StatusApproved)
 
 	client := upstream.NewClient(upstream.Config{})
+	if tr != nil {
+		client.Transport = tr.Transport(client.Transport)
+	}
 	e.store = access.NewStore(db, nil, e.clock, nil)
 	e.store.BuildProvider = func(p admin.Provider) (providers.Provider, error) {
 		return access.BuildProvider(p, accesstest.PlainOpener{}, client)
@@ -92,7 +102,7 @@ func newGatewayWith(t *testing.T, l admin.Limits, mkLog func(db *gorm.DB) CallLo
 	if mkLog != nil {
 		callLog = mkLog(db)
 	}
-	e.s = New(Deps{Config: testConfig(), Relay: relay.New(relay.Config{BaseBackoff: time.Millisecond}), CallLog: callLog, Access: &Access{
+	e.s = New(Deps{Config: testConfig(), Relay: relay.New(relay.Config{BaseBackoff: time.Millisecond}), CallLog: callLog, Tracing: tr, Access: &Access{
 		Verifier: e.f.Keyring.Verifier(100), Snapshots: e.store, Limiter: limits.NewMemory(e.clock), Clock: e.clock,
 	}})
 	srv := httptest.NewServer(e.s.Handler())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/metrics"
+	"github.com/sluicehq/sluice/internal/tracing"
 )
 
 // Pinger reports whether the database answers.
@@ -40,6 +41,8 @@ type Deps struct {
 	// Relay sends admitted data-plane calls upstream; nil leaves the
 	// model endpoints out.
 	Relay Relay
+	// Tracing, when set, gives every data-plane call a span.
+	Tracing *tracing.Tracing
 	// CallLog, when set, receives one record per data-plane call.
 	CallLog CallLog
 	// AdminAPI, when set, is mounted at /admin/api/v1.

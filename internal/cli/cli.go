@@ -34,6 +34,7 @@ import (
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/relay"
 	"github.com/sluicehq/sluice/internal/secret"
+	"github.com/sluicehq/sluice/internal/tracing"
 	"github.com/sluicehq/sluice/internal/upstream"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/migrations"
@@ -233,7 +234,21 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 	}
 
 	mets := metrics.New()
-	dataPlane, stopBackground, err := buildAccess(ctx, cfg, h, sec, mets, log)
+	tr, err := tracing.Setup(ctx, env, version.Version)
+	if err != nil {
+		return err
+	}
+	if tr != nil {
+		log.Info("OpenTelemetry tracing on")
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tr.Shutdown(sctx); err != nil {
+				log.Warn("spans not flushed", "err", err)
+			}
+		}()
+	}
+	dataPlane, stopBackground, err := buildAccess(ctx, cfg, h, sec, mets, tr, log)
 	if err != nil {
 		return err
 	}
@@ -257,7 +272,7 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 		return fmt.Errorf("call log: %w", err)
 	}
 	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(),
-		Access: &dataPlane.Access, Relay: dataPlane.relay, CallLog: calls, AdminAPI: adminAPI})
+		Access: &dataPlane.Access, Relay: dataPlane.relay, CallLog: calls, Tracing: tr, AdminAPI: adminAPI})
 	runErr := srv.Run(ctx, ln)
 	// Every request has finished: drain the call log (to the database, or to
 	// its spill files when the database does not answer in time).
@@ -278,7 +293,7 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 // the in-memory snapshot kept current in the background, and the limiter
 // (shared through Redis when configured). stop ends the background work and
 // flushes what it holds.
-func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.Secret, mets *metrics.Metrics, log *slog.Logger) (*dataPlane, func(), error) {
+func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.Secret, mets *metrics.Metrics, tr *tracing.Tracing, log *slog.Logger) (*dataPlane, func(), error) {
 	ring, err := keys.NewKeyring(sec.Master(), cfg.KeyID, cfg.PreviousKeyIDs...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("SLUICE_KEY_ID: %w", err)
@@ -307,6 +322,9 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 	// Every provider sends through one shared client: connection reuse,
 	// timeouts and timing traces live there.
 	upstreamClient := upstream.NewClient(upstream.Config{})
+	if tr != nil {
+		upstreamClient.Transport = tr.Transport(upstreamClient.Transport)
+	}
 	sealer := sec.Sealer()
 	store.BuildProvider = func(p admin.Provider) (providers.Provider, error) {
 		return access.BuildProvider(p, sealer, upstreamClient)
