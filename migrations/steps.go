@@ -9,4 +9,5 @@ var steps = []step{
 	{5, "prompts and prompt versions", up0005, down0005},
 	{6, "hourly and daily call-log rollups", up0006, down0006},
 	{7, "service body logging and retention", up0007, down0007},
+	{8, "prompt in the rollup key", up0008, down0008},
 }

@@ -32,11 +32,11 @@ const MaxBuckets = 7 * 24 * 60
 
 // groupColumns are the columns Analytics and Top group by.
 var groupColumns = map[string]string{
-	"service": "service_id", "consumer": "consumer_id", "model": "model", "provider": "provider", "endpoint": "endpoint",
+	"service": "service_id", "consumer": "consumer_id", "model": "model", "provider": "provider", "endpoint": "endpoint", "prompt": "prompt",
 }
 
 // GroupNames lists what Analytics and Top can group by.
-var GroupNames = []string{"service", "consumer", "model", "provider", "endpoint"}
+var GroupNames = []string{"service", "consumer", "model", "provider", "endpoint", "prompt"}
 
 // AnalyticsQuery selects the rollups of a chart.
 type AnalyticsQuery struct {

@@ -42,6 +42,9 @@ func spread(n int) []*Record {
 		if i%10 == 9 {
 			r.StartedAt = recs[i-1].StartedAt
 		}
+		if i%3 == 0 { // a third of the calls ran a prompt API
+			r.Endpoint, r.PromptSlug, r.PromptVersion = "prompt", []string{"summarise", "translate"}[i%2], 1
+		}
 	}
 	return recs
 }
@@ -229,6 +232,7 @@ func TestAnalyticsMatchesRawRecords(t *testing.T) {
 			"model":    func(r *Record) string { return r.Model },
 			"provider": func(r *Record) string { return r.Provider },
 			"endpoint": func(r *Record) string { return r.Endpoint },
+			"prompt":   func(r *Record) string { return r.PromptSlug },
 		}
 		for _, c := range []struct {
 			name         string
@@ -244,6 +248,8 @@ func TestAnalyticsMatchesRawRecords(t *testing.T) {
 			{"member of team 11, day by provider", Scope{Teams: []uint64{11}}, odd, end, BucketDay, "provider"},
 			{"member of team 10, hour by endpoint", Scope{Teams: []uint64{10}}, odd, end, BucketHour, "endpoint"},
 			{"member of no team", Scope{}, odd, end, BucketHour, "endpoint"},
+			{"day by prompt", Scope{All: true}, odd, end, BucketDay, "prompt"},
+			{"member of team 11, hour by prompt", Scope{Teams: []uint64{11}}, odd, end, BucketHour, "prompt"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				res, err := rd.Analytics(ctx, AnalyticsQuery{Scope: c.scope, Since: c.since, Until: c.until, Bucket: c.bucket, GroupBy: c.groupBy})

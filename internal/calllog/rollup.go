@@ -82,6 +82,7 @@ type rollupKey struct {
 	minute                         int64 // Unix minutes, UTC
 	service, consumer, team        uint64
 	model, provider, endpoint, cls string
+	prompt                         string
 }
 
 // rollupSums are the counters a batch adds to one rollup row.
@@ -101,6 +102,7 @@ func aggregate(recs []*Record) ([]rollupKey, map[rollupKey]*rollupSums) {
 			minute: r.StartedAt.Truncate(time.Minute).Unix() / 60, service: r.ServiceID, consumer: r.ConsumerID, team: r.TeamID,
 			model: clip(r.Model, sizeModel), provider: clip(r.Provider, sizeProvider),
 			endpoint: clip(r.Endpoint, sizeEndpoint), cls: StatusClass(r.Status),
+			prompt: clip(r.PromptSlug, sizePromptSlug),
 		}
 		s := sums[k]
 		if s == nil {
@@ -129,7 +131,7 @@ func aggregate(recs []*Record) ([]rollupKey, map[rollupKey]*rollupSums) {
 }
 
 // rollupKeyColumns is the unique key of call_rollups.
-var rollupKeyColumns = []string{"bucket", "service_id", "consumer_id", "team_id", "model", "provider", "endpoint", "status_class"}
+var rollupKeyColumns = []string{"bucket", "service_id", "consumer_id", "team_id", "model", "provider", "endpoint", "status_class", "prompt"}
 
 // rollupSumColumns are the columns an upsert adds to.
 var rollupSumColumns = append([]string{"requests", "errors", "tokens_in", "tokens_out", "cost",
@@ -141,6 +143,7 @@ func (s *rollupSums) row(k rollupKey) map[string]any {
 	m["bucket"] = time.Unix(k.minute*60, 0).UTC()
 	m["service_id"], m["consumer_id"], m["team_id"] = k.service, k.consumer, k.team
 	m["model"], m["provider"], m["endpoint"], m["status_class"] = k.model, k.provider, k.endpoint, k.cls
+	m["prompt"] = k.prompt
 	m["requests"], m["errors"] = s.requests, s.errors
 	m["tokens_in"], m["tokens_out"], m["cost"] = s.tokensIn, s.tokensOut, s.cost
 	m["bytes_in"], m["bytes_out"] = s.bytesIn, s.bytesOut

@@ -59,7 +59,7 @@ func (s *gormStore) coarseInsert(table string, keys []rollupKey, sums map[rollup
 	cols := append(append([]string(nil), rollupKeyColumns...), rollupSumColumns...)
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-	args := make([]any, 0, len(keys)*5)
+	args := make([]any, 0, len(keys)*7)
 	num := func(v int64) {
 		b.WriteString(", ")
 		b.WriteString(strconv.FormatInt(v, 10))
@@ -70,8 +70,8 @@ func (s *gormStore) coarseInsert(table string, keys []rollupKey, sums map[rollup
 		}
 		b.WriteString("(?, ")
 		b.WriteString(strconv.FormatUint(k.service, 10) + ", " + strconv.FormatUint(k.consumer, 10) + ", " + strconv.FormatUint(k.team, 10))
-		b.WriteString(", ?, ?, ?, ?")
-		args = append(args, time.Unix(k.minute*60, 0).UTC(), k.model, k.provider, k.endpoint, k.cls)
+		b.WriteString(", ?, ?, ?, ?, ?")
+		args = append(args, time.Unix(k.minute*60, 0).UTC(), k.model, k.provider, k.endpoint, k.cls, k.prompt)
 		m := sums[k]
 		num(m.requests)
 		num(m.errors)
