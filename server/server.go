@@ -69,9 +69,9 @@ func New(deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{deps: deps, engine: gin.New()}
 	s.engine.ContextWithFallback = true // c.Done()/c.Err() follow the request's context
-	// Trust no proxy headers: the client address is the peer's. (A setting
-	// for deployments behind a load balancer comes with the call log.)
-	_ = s.engine.SetTrustedProxies(nil)
+	// X-Forwarded-For is believed only from the configured load balancers;
+	// by default from nobody, so the client address is the peer's.
+	_ = s.engine.SetTrustedProxies(deps.Config.TrustedProxies)
 	s.routes()
 	return s
 }

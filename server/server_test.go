@@ -320,3 +320,30 @@ func TestMain(m *testing.M) {
 	gin.SetMode(gin.ReleaseMode)
 	os.Exit(m.Run())
 }
+
+func TestTrustedProxiesDecideTheClientAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		want    string
+	}{
+		{"none trusted: the peer", nil, "192.0.2.1"},
+		{"peer trusted: the forwarded client", []string{"192.0.2.0/24"}, "203.0.113.9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.TrustedProxies = tc.trusted
+			s := New(Deps{Config: cfg, Routes: func(r *gin.Engine) {
+				r.GET("/ip", func(c *gin.Context) { c.String(200, c.ClientIP()) })
+			}})
+			req := httptest.NewRequest("GET", "/ip", nil)
+			req.RemoteAddr = "192.0.2.1:4567"
+			req.Header.Set("X-Forwarded-For", "203.0.113.9")
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Body.String() != tc.want {
+				t.Fatalf("client address %q, want %q", rec.Body.String(), tc.want)
+			}
+		})
+	}
+}

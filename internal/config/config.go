@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -57,6 +58,10 @@ type Config struct {
 	// LogFormat is json or text; LogLevel is debug, info, warn or error.
 	LogFormat string
 	LogLevel  string
+	// TrustedProxies are the addresses or CIDR ranges of load balancers
+	// whose X-Forwarded-For names the client; empty trusts none, so the
+	// client address is the peer's.
+	TrustedProxies []string
 	// MaxBodyBytes bounds a request body; larger bodies get 413.
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds how long in-flight requests and streams may
@@ -189,6 +194,20 @@ var settings = []setting{
 		oneOf(func(c *Config) *string { return &c.LogFormat }, "json", "text")},
 	{"log-level", "SLUICE_LOG_LEVEL", "log_level", "info", "log level: debug, info, warn or error",
 		oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+	{"trusted-proxies", "SLUICE_TRUSTED_PROXIES", "trusted_proxies", "", "comma-separated addresses or CIDR ranges of load balancers whose X-Forwarded-For is believed; empty trusts none",
+		func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+					return fmt.Errorf("expected IP addresses or CIDR ranges, got %q", p)
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+			return nil
+		}},
 	{"max-body-bytes", "SLUICE_MAX_BODY_BYTES", "max_body_bytes", "10485760", "largest accepted request body in bytes (413 above)",
 		func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)

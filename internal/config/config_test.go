@@ -74,6 +74,13 @@ func TestKeyRotationSettings(t *testing.T) {
 	}
 }
 
+func TestTrustedProxies(t *testing.T) {
+	c, _, err := Load(nil, envOf(map[string]string{"SLUICE_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.4"}), io.Discard)
+	if err != nil || strings.Join(c.TrustedProxies, "|") != "10.0.0.0/8|192.168.1.4" {
+		t.Fatalf("%v %v", c.TrustedProxies, err)
+	}
+}
+
 func TestRestArgs(t *testing.T) {
 	_, rest, err := Load([]string{"--addr", ":9000", "extra", "--x"}, envOf(nil), io.Discard)
 	if err != nil || strings.Join(rest, " ") != "extra --x" {
@@ -110,6 +117,7 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{"bad value in yaml", nil, nil, "server:\n  shutdown_timeout: later\n", "server.shutdown_timeout", "duration"},
 		{"bad key id", nil, map[string]string{"SLUICE_KEY_ID": "k 1"}, "", "SLUICE_KEY_ID", "letters"},
 		{"bad previous key id", nil, map[string]string{"SLUICE_PREVIOUS_KEY_IDS": "k1,b@d"}, "", "SLUICE_PREVIOUS_KEY_IDS", "b@d"},
+		{"bad trusted proxy", nil, map[string]string{"SLUICE_TRUSTED_PROXIES": "10.0.0.0/8,lb.local"}, "", "SLUICE_TRUSTED_PROXIES", "lb.local"},
 		{"missing file", []string{"--config", "/nonexistent/sluice.yaml"}, nil, "", "SLUICE_CONFIG", "no such file"},
 	}
 	for _, tc := range cases {
