@@ -62,8 +62,10 @@ build() {
       say "  console build failed (see $DATA_DIR/web-build.log); using the console assets committed in web/dist"
       git checkout -- web/dist 2>/dev/null || true
     fi
-  else
+  elif [ -f web/package.json ]; then
     say "Node.js not found: using the console assets committed in web/dist."
+  else
+    say "Using the console assets committed in web/dist."
   fi
   say "Building sluice…"
   local version commit date
