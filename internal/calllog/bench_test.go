@@ -12,7 +12,9 @@ import (
 // with a writer that keeps up.
 type discardStore struct{}
 
-func (discardStore) insert(_ context.Context, recs []*Record) (int, error) { return len(recs), nil }
+func (discardStore) insert(_ context.Context, recs []*Record, _ bool) (int, error) {
+	return len(recs), nil
+}
 
 func benchLogger(b *testing.B) *Logger {
 	l, err := newLogger(discardStore{}, Options{SpillDir: b.TempDir(), QueueSize: 1 << 16})
@@ -60,7 +62,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 			l.prepare(r)
 		}
 		n += batch
-		if _, err := st.insert(context.Background(), recs); err != nil {
+		if _, err := st.insert(context.Background(), recs, false); err != nil {
 			b.Fatal(err)
 		}
 	}

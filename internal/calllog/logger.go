@@ -355,7 +355,7 @@ func (l *Logger) flush(batch []*Record) {
 func (l *Logger) write(batch []*Record) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(l.runCtx, l.opts.WriteTimeout)
-	_, err := l.store.insert(ctx, batch)
+	_, err := l.store.insert(ctx, batch, false)
 	cancel()
 	l.m.batchSeconds.Observe(time.Since(start).Seconds())
 	return err
@@ -420,7 +420,7 @@ func (l *Logger) replayFile(path string) error {
 		}
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(l.runCtx, l.opts.WriteTimeout)
-		n, err := l.store.insert(ctx, recs)
+		n, err := l.store.insert(ctx, recs, true)
 		cancel()
 		l.m.batchSeconds.Observe(time.Since(start).Seconds())
 		if err != nil {

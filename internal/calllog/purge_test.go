@@ -28,7 +28,7 @@ func TestPurgeKeepsRowsWithinEachServicesRetention(t *testing.T) {
 		add(2, 10*day, 3)  // service 2 keeps 30 days: kept
 		add(2, 31*day, 1)  // purged
 		add(3, 400*day, 2) // service 3 keeps forever: kept
-		if n, err := st.insert(ctx, recs); err != nil || n != len(recs) {
+		if n, err := st.insert(ctx, recs, true); err != nil || n != len(recs) {
 			t.Fatalf("insert = %d, %v", n, err)
 		}
 		var rollupsBefore int64

@@ -26,7 +26,7 @@ func seed(t *testing.T, h *db.DB, recs []*Record) []*Record {
 		l.prepare(r)
 	}
 	for i := 0; i < len(recs); i += 200 {
-		if _, err := st.insert(context.Background(), recs[i:min(i+200, len(recs))]); err != nil {
+		if _, err := st.insert(context.Background(), recs[i:min(i+200, len(recs))], true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -369,7 +369,7 @@ func TestPlanCoversTheRangeOnce(t *testing.T) {
 // failingStore is a database that is down.
 type failingStore struct{}
 
-func (failingStore) insert(context.Context, []*Record) (int, error) {
+func (failingStore) insert(context.Context, []*Record, bool) (int, error) {
 	return 0, errors.New("database down")
 }
 

@@ -18,7 +18,10 @@ import (
 type store interface {
 	// insert writes the records that are not in the database yet, and
 	// their rollups, in one transaction; it returns how many it inserted.
-	insert(ctx context.Context, recs []*Record) (int, error)
+	// replay says the records come from a spill file and may already be
+	// there (a replay interrupted after its commit); a live batch, whose ids
+	// were just made, skips that lookup.
+	insert(ctx context.Context, recs []*Record, replay bool) (int, error)
 }
 
 // Column sizes of call_logs and call_rollups (migration 4). Strings are
@@ -142,7 +145,7 @@ func (s *gormStore) chunks() (logs, rollups int) {
 	return 500, 200
 }
 
-func (s *gormStore) insert(ctx context.Context, recs []*Record) (int, error) {
+func (s *gormStore) insert(ctx context.Context, recs []*Record, replay bool) (int, error) {
 	if len(recs) == 0 {
 		return 0, nil
 	}
@@ -158,8 +161,10 @@ func (s *gormStore) insert(ctx context.Context, recs []*Record) (int, error) {
 		// one goroutine, so nothing inserts these ids concurrently; ON
 		// CONFLICT DO NOTHING is the backstop.
 		var existing []string
-		if err := tx.Model(&logRow{}).Where("id IN ?", ids).Pluck("id", &existing).Error; err != nil {
-			return err
+		if replay {
+			if err := tx.Model(&logRow{}).Where("id IN ?", ids).Pluck("id", &existing).Error; err != nil {
+				return err
+			}
 		}
 		fresh := recs
 		if len(existing) > 0 {
