@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,6 +23,9 @@ func replicas(t *testing.T) (*proc, *proc) {
 	_, url := dbtest.NewDatabase(t, config.Postgres)
 	env := []string{
 		"SLUICE_DATABASE_URL=" + url,
+		// Each run's database starts its ids at 1: its own Redis prefix keeps
+		// an earlier run's counters (a minute long) from being counted again.
+		"SLUICE_REDIS_PREFIX=sluice-e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":",
 		"SLUICE_REDIS_URL=" + os.Getenv(dbtest.EnvRedis),
 		"SLUICE_SECRET_KEY=e2e-replicas-shared-secret-0123456789abcdef",
 		"SLUICE_ADMIN_PASSWORD=e2e-admin-password",
@@ -85,7 +89,9 @@ func TestRateLimitSharedByReplicas(t *testing.T) {
 	if st := call(t, "POST", a.base+"/v1/subscriptions", key, map[string]string{"service": "limited"}, &sub); st != 201 || sub["status"] != "approved" {
 		t.Fatalf("subscribe: %d %v", st, sub)
 	}
-	waitStatus(t, b.base+"/v1/models", key, 200, 2*time.Second)
+	// The subscription was made through replica a: wait until replica b
+	// lists the model (its snapshot has caught up), at most 2 s.
+	waitListed(t, b.base, key, "m", 2*time.Second)
 	body := map[string]any{"model": "m", "messages": []any{map[string]any{"role": "user", "content": "hi"}}}
 	for i := range 60 {
 		base := a.base
@@ -102,5 +108,29 @@ func TestRateLimitSharedByReplicas(t *testing.T) {
 		if req != 429 || !contains(env.Error.Message, "requests per minute") {
 			t.Fatalf("61st request on %s: %d %q", base, req, env.Error.Message)
 		}
+	}
+}
+
+// waitListed polls GET /v1/models on base until it lists model.
+func waitListed(t *testing.T, base, key, model string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var list struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		if call(t, "GET", base+"/v1/models", key, nil, &list) == 200 {
+			for _, m := range list.Data {
+				if m.ID == model {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not list model %q within %s", base, model, within)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

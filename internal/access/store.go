@@ -20,7 +20,8 @@ import (
 // Clock tells the time.
 type Clock interface{ Now() time.Time }
 
-// Channel is the Redis pub/sub channel that announces config changes.
+// Channel is the default Redis pub/sub channel that announces config
+// changes; Store.Channel overrides it.
 const Channel = "sluice:config-changed"
 
 // Store holds the current snapshot and keeps it current. It implements
@@ -35,6 +36,9 @@ type Store struct {
 	reload sync.Mutex // one load at a time
 
 	usage sync.Map // key id → *atomic.Int64 (unix seconds of last use)
+
+	// Channel is the Redis channel of config changes (default Channel).
+	Channel string
 
 	// BuildProvider turns a providers row into a live provider; nil
 	// leaves every model without targets.
@@ -156,7 +160,7 @@ func (s *Store) Changed(ctx context.Context) error {
 	if s.rdb != nil {
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		if err := s.rdb.Publish(pctx, Channel, strconv.FormatInt(s.Current().Version, 10)).Err(); err != nil {
+		if err := s.rdb.Publish(pctx, s.channel(), strconv.FormatInt(s.Current().Version, 10)).Err(); err != nil {
 			// Other replicas still notice by polling the version.
 			s.log.Warn("config change not published to Redis; replicas will poll", "err", err)
 		}
@@ -201,7 +205,7 @@ func (s *Store) Watch(ctx context.Context, interval time.Duration) {
 
 func (s *Store) subscribe(ctx context.Context, kick chan<- struct{}) {
 	for ctx.Err() == nil {
-		sub := s.rdb.Subscribe(ctx, Channel)
+		sub := s.rdb.Subscribe(ctx, s.channel())
 		ch := sub.Channel()
 	recv:
 		for {
@@ -264,4 +268,11 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 		return true
 	})
 	return firstErr
+}
+
+func (s *Store) channel() string {
+	if s.Channel != "" {
+		return s.Channel
+	}
+	return Channel
 }

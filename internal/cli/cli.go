@@ -316,6 +316,7 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 	var store *access.Store
 	if rdb != nil {
 		store = access.NewStore(h.Gorm, rdb, clk, log)
+		store.Channel = cfg.RedisPrefix + "config-changed"
 	} else {
 		store = access.NewStore(h.Gorm, nil, clk, log)
 	}
@@ -341,6 +342,7 @@ func buildAccess(ctx context.Context, cfg *config.Config, h *db.DB, sec *secret.
 		})
 		mets.Registry.MustRegister(fallbacks)
 		r := limits.NewRedis(rdb, clk, mem, log)
+		r.KeyPrefix = cfg.RedisPrefix + "limits:"
 		r.OnFallback = fallbacks.Inc
 		limiter = r
 	}

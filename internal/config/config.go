@@ -38,6 +38,9 @@ type Config struct {
 	// RedisURL, when set, shares rate limits, caches and config-change
 	// notices between replicas.
 	RedisURL string
+	// RedisPrefix starts every Redis key and channel of this deployment,
+	// so deployments (or test runs) sharing one Redis stay apart.
+	RedisPrefix string
 	// SecretKey signs consumer keys and sessions and encrypts provider
 	// credentials. Empty means: read or generate DataDir/secret.key.
 	SecretKey string
@@ -160,6 +163,8 @@ var settings = []setting{
 		str(func(c *Config) *string { return &c.DatabaseURL })},
 	{"redis-url", "SLUICE_REDIS_URL", "redis_url", "", "redis://host:port/db; shares rate limits, caches and config-change notices between replicas",
 		str(func(c *Config) *string { return &c.RedisURL })},
+	{"redis-prefix", "SLUICE_REDIS_PREFIX", "redis_prefix", "sluice:", "prefix of every Redis key and channel; give each deployment sharing a Redis its own",
+		str(func(c *Config) *string { return &c.RedisPrefix })},
 	{"secret-key", "SLUICE_SECRET_KEY", "secret_key", "", "signs keys and sessions, encrypts provider credentials; generated into DATA_DIR/secret.key when unset",
 		str(func(c *Config) *string { return &c.SecretKey })},
 	{"key-id", "SLUICE_KEY_ID", "key_id", "k1", "id of the signing key for new consumer keys; change it to rotate",
