@@ -35,6 +35,8 @@ func (s *Server) readPrompt(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	// From here a refusal (bad variables) is still the service's call.
+	cl.grant = g
 	body, err := ReadBody(c)
 	if err != nil {
 		fail(c, err)
@@ -54,7 +56,7 @@ func (s *Server) readPrompt(c *gin.Context) {
 	if !maxTokens.Exists() {
 		maxTokens = gjson.GetBytes(chat, "max_tokens")
 	}
-	cl.body, cl.model, cl.stream, cl.grant = chat, p.Template.Model, pc.Stream, g
+	cl.body, cl.model, cl.stream = chat, p.Template.Model, pc.Stream
 	cl.estTokens = len(chat)/4 + max(int(maxTokens.Int()), 0)
 	c.Set(ctxPrompt, p)
 	c.Next()

@@ -234,6 +234,19 @@ func TestPromptAPI(t *testing.T) {
 	for _, r := range prompted {
 		sawV2 = sawV2 || r.PromptVersion == 2
 	}
+	// A call refused for its variables still counts for the prompt's service.
+	refused := 0
+	for _, r := range e.log.all() {
+		if r.Endpoint == "prompt" && r.Status == 400 {
+			refused++
+			if r.ServiceID != e.f.Service.ID || r.PromptSlug != "summarize" {
+				t.Fatalf("refused prompt call recorded without its service: %+v", r)
+			}
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no refused prompt call was recorded")
+	}
 	if !sawV2 {
 		t.Fatal("no record of version 2")
 	}
