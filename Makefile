@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/interna
 RACE    ?= -race
 TIMEOUT ?= 8m
 
-.PHONY: build test bench bench-go lint suites console clean
+.PHONY: build test bench bench-go lint suites console console-test clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/sluice ./cmd/sluice
@@ -23,8 +23,10 @@ suites:
 	@if [ -n "$$SLUICE_TEST_POSTGRES" ]; then echo "  postgres: runs against $$SLUICE_TEST_POSTGRES"; else echo "  postgres: SKIPPED (SLUICE_TEST_POSTGRES not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)"; fi
 	@if [ -n "$$SLUICE_TEST_MYSQL" ]; then echo "  mysql:    runs against $$SLUICE_TEST_MYSQL"; else echo "  mysql:    SKIPPED (SLUICE_TEST_MYSQL not set; e.g. mysql://root@tcp(127.0.0.1:3306)/test)"; fi
 	@if [ -n "$$SLUICE_TEST_REDIS" ]; then echo "  redis:    runs against $$SLUICE_TEST_REDIS"; else echo "  redis:    SKIPPED (SLUICE_TEST_REDIS not set; e.g. redis://127.0.0.1:6379/0)"; fi
+	@if [ -d web/node_modules ]; then echo "  console:  unit tests run (Vitest)"; else echo "  console:  SKIPPED (web/node_modules missing: cd web && npm ci)"; fi
+	@if [ -d web/node_modules ] && [ -x "$${SLUICE_CHROMIUM:-/usr/bin/chromium}" ]; then echo "  browser:  runs in $${SLUICE_CHROMIUM:-/usr/bin/chromium}"; else echo "  browser:  SKIPPED (needs web/node_modules and Chromium: apt-get install chromium)"; fi
 
-test: suites
+test: suites console-test
 	CGO_ENABLED=1 $(GO) test $(RACE) -timeout $(TIMEOUT) -count=1 ./...
 	@$(MAKE) --no-print-directory suites
 
@@ -32,6 +34,15 @@ test: suites
 # direct call to a fake upstream, in one run. BENCH_FLAGS passes options,
 # e.g. BENCH_FLAGS='--duration 10s --profile'. bench-go runs the Go
 # micro-benchmarks.
+# console-test type-checks the console and runs its Vitest suite (the
+# browser suite is a Go test in e2e/, so it runs under `go test`).
+console-test:
+	@if [ -d web/node_modules ]; then cd web && npx tsc --noEmit && npx vitest run; else echo "console unit tests SKIPPED: web/node_modules missing (cd web && npm ci)"; fi
+
+# console rebuilds web/dist, which is committed and embedded by go build.
+console:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
 bench:
 	$(GO) run ./bench $(BENCH_FLAGS)
 
