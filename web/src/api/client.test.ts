@@ -20,7 +20,7 @@ describe("client", () => {
     session.start({ token: "tok", expires_at: new Date(Date.now() + 3600e3).toISOString(), user });
     const fetch = vi.fn(async () => new Response(JSON.stringify({ error: { message: "name is required", param: "name", type: "invalid_request_error" } }), { status: 400 }));
     vi.stubGlobal("fetch", fetch);
-    const err = await api.post("/teams", {}).catch((e) => e);
+    const err = (await api.post("/teams", {}).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(400);
     expect(err.param).toBe("name");

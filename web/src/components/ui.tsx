@@ -1,7 +1,7 @@
 // The console's building blocks: page header, buttons, badges, messages,
 // tables with pagination, and form fields that show the API's field errors.
-import type { ComponentChildren, JSX } from "preact";
-import { useState } from "preact/hooks";
+import { cloneElement, isValidElement, type ComponentChildren, type JSX, type VNode } from "preact";
+import { useId, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 
 export function PageHeader(props: { title: string; subtitle?: ComponentChildren; actions?: ComponentChildren }) {
@@ -150,15 +150,31 @@ export function SearchBox(props: { value: string; onChange: (v: string) => void;
   );
 }
 
+/**
+ * Field labels one control by id (label for=…, not a wrapping label, so a
+ * select's accessible name is the label alone, not its options' text), and
+ * shows a hint or the field's error, tied to the control by
+ * aria-describedby.
+ */
 export function Field(props: { label: string; error?: string; hint?: ComponentChildren; children: ComponentChildren; id?: string }) {
+  const auto = useId();
+  const child = props.children;
+  const existing = isValidElement(child) ? ((child as VNode<{ id?: string }>).props.id as string | undefined) : undefined;
+  const id = props.id ?? existing ?? "f" + auto;
+  const note = id + "-note";
+  const control = isValidElement(child)
+    ? cloneElement(child as VNode<Record<string, unknown>>, {
+        id,
+        "aria-invalid": props.error ? true : undefined,
+        "aria-describedby": props.error || props.hint ? note : undefined,
+      })
+    : child;
   return (
     <div class={`field ${props.error ? "has-error" : ""}`}>
-      <label>
-        <span class="field-label">{props.label}</span>
-        {props.children}
-      </label>
-      {props.hint && !props.error && <small class="hint">{props.hint}</small>}
-      {props.error && <small class="field-error" role="alert">{props.error}</small>}
+      <label class="field-label" for={id}>{props.label}</label>
+      {control}
+      {props.hint && !props.error && <small class="hint" id={note}>{props.hint}</small>}
+      {props.error && <small class="field-error" id={note} role="alert">{props.error}</small>}
     </div>
   );
 }
