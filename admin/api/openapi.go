@@ -181,6 +181,7 @@ type operation struct {
 	body                       object
 	status                     int
 	response                   string // schema name; "" for no content
+	stream                     string // when set, the success may also be text/event-stream, as this describes
 	errors                     []int
 }
 
@@ -296,6 +297,9 @@ func document() object {
 			ok["content"] = jsonContent(ref(op.response))
 		} else if op.path == "/openapi.json" {
 			ok["content"] = jsonContent(object{"type": "object"})
+		}
+		if op.stream != "" {
+			ok["content"].(object)["text/event-stream"] = object{"schema": object{"type": "string", "description": op.stream}}
 		}
 		responses[itoa(op.status)] = ok
 		errs := op.errors

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,6 +18,8 @@ import (
 	"github.com/sluicehq/sluice/internal/apierr"
 	"github.com/sluicehq/sluice/internal/relay"
 	"github.com/sluicehq/sluice/prompts"
+	"github.com/sluicehq/sluice/providers"
+	"github.com/sluicehq/sluice/providers/sse"
 )
 
 // promptsAPI manages prompts, their versions and publishing, and test-runs
@@ -353,6 +357,9 @@ type testRunRequest struct {
 	// Version defaults to the published version, else the latest.
 	Version   int                        `json:"version"`
 	Overrides map[string]json.RawMessage `json:"overrides"`
+	// Stream answers text/event-stream: the content as it arrives, then
+	// the summary.
+	Stream bool `json:"stream"`
 }
 
 // testRun is the answer of a test run.
@@ -362,10 +369,13 @@ type testRun struct {
 	Messages      json.RawMessage  `json:"messages"`
 	Status        int              `json:"status"`
 	Completion    json.RawMessage  `json:"completion,omitempty"`
+	Output        *string          `json:"output,omitempty"`
+	FinishReason  string           `json:"finish_reason,omitempty"`
 	Error         json.RawMessage  `json:"error,omitempty"`
 	Provider      string           `json:"provider,omitempty"`
 	UpstreamModel string           `json:"upstream_model,omitempty"`
 	LatencyMillis int64            `json:"latency_ms"`
+	Usage         *providers.Usage `json:"usage,omitempty"`
 	Attempts      []testRunAttempt `json:"attempts"`
 }
 
@@ -376,7 +386,8 @@ type testRunAttempt struct {
 }
 
 // test renders a version (a draft included) with the given variables and
-// sends it to the model's targets, as the data plane would.
+// sends it to the model's targets, as the data plane would. With "stream"
+// it answers an event stream (see streamTest).
 func (p *promptsAPI) test(c *gin.Context) error {
 	pr, err := p.promptForWrite(c)
 	if err != nil {
@@ -412,7 +423,7 @@ func (p *promptsAPI) test(c *gin.Context) error {
 	if req.Overrides == nil {
 		req.Overrides = map[string]json.RawMessage{}
 	}
-	body, err := tpl.Body(&prompts.Call{Variables: vars, Overrides: req.Overrides})
+	body, err := tpl.Body(&prompts.Call{Variables: vars, Overrides: req.Overrides, Stream: req.Stream})
 	if err != nil {
 		return err
 	}
@@ -433,19 +444,20 @@ func (p *promptsAPI) test(c *gin.Context) error {
 		targets = append(targets, relay.Target{ID: prov.Name + "/" + t.UpstreamModel, ProviderName: prov.Name, ProviderKind: prov.Kind,
 			Provider: built, UpstreamModel: t.UpstreamModel, Weight: t.Weight, Priority: t.Priority})
 	}
+	rreq := &relay.Request{Body: body, Model: tpl.Model, Stream: req.Stream, Targets: targets, RequestID: c.Writer.Header().Get("x-request-id")}
+	out := testRun{Version: n, Model: tpl.Model, Messages: json.RawMessage(gjson.GetBytes(body, "messages").Raw), Attempts: []testRunAttempt{}}
+	// The client going away cancels the request's context, and with it
+	// the upstream call.
 	ctx, cancel := context.WithTimeout(ctx, testRunTimeout)
 	defer cancel()
+	if req.Stream {
+		p.streamTest(ctx, c, rreq, &out)
+		return nil
+	}
 	w := &bufferWriter{h: http.Header{}}
 	start := time.Now()
-	res := p.relay.Chat(ctx, w, &relay.Request{Body: body, Model: tpl.Model, Targets: targets, RequestID: c.Writer.Header().Get("x-request-id")})
-	out := testRun{Version: n, Model: tpl.Model, Messages: json.RawMessage(gjson.GetBytes(body, "messages").Raw),
-		Status: w.status, LatencyMillis: time.Since(start).Milliseconds(), Attempts: []testRunAttempt{}}
-	for _, at := range res.Attempts {
-		out.Attempts = append(out.Attempts, testRunAttempt{Target: at.TargetID, Status: at.Status, Error: at.Err})
-	}
-	if res.Target != nil {
-		out.Provider, out.UpstreamModel = res.Target.ProviderName, res.Target.UpstreamModel
-	}
+	res := p.relay.Chat(ctx, w, rreq)
+	out.summarize(res, w.status, start)
 	if w.status == http.StatusOK {
 		ans, err := prompts.Answer(w.buf.Bytes(), pr.Slug, n, tpl.JSONOutput())
 		if err != nil {
@@ -457,6 +469,164 @@ func (p *promptsAPI) test(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, out)
 	return nil
+}
+
+// summarize fills in what the relay did: the status a caller would have
+// got, the attempts, the target that answered, the latency and the usage.
+func (out *testRun) summarize(res *relay.Result, status int, start time.Time) {
+	out.Status, out.LatencyMillis = status, time.Since(start).Milliseconds()
+	if out.Status == 0 || res.Status == 499 {
+		out.Status = res.Status // 499: the client went away
+	}
+	for _, at := range res.Attempts {
+		out.Attempts = append(out.Attempts, testRunAttempt{Target: at.TargetID, Status: at.Status, Error: at.Err})
+	}
+	if res.Target != nil {
+		out.Provider, out.UpstreamModel = res.Target.ProviderName, res.Target.UpstreamModel
+	}
+	if out.Status == http.StatusOK {
+		u := res.Usage
+		out.Usage = &u
+	}
+}
+
+// The events of a streamed test run (text/event-stream):
+//
+//	event: start    {"version","model","messages"}: the rendered request
+//	event: delta    {"content"}: text as it arrives from the upstream
+//	event: summary  PromptTestRun, with "output" (the whole text) instead of
+//	                "completion"; "error" when the upstream failed, before
+//	                or during the stream
+//
+// The summary is always the last event.
+const testStreamDoc = "With \"stream\": true the answer is text/event-stream: `event: start` {version, model, messages}; " +
+	"`event: delta` {content} for each piece of text as the upstream sends it; then `event: summary`, a PromptTestRun " +
+	"with output (the whole text), finish_reason, usage, attempts and latency_ms, and error when the upstream failed. " +
+	"Closing the connection cancels the upstream call."
+
+// streamTest relays a streamed test run, turning the upstream's chunks
+// into delta events as they arrive, and ends with the summary.
+func (p *promptsAPI) streamTest(ctx context.Context, c *gin.Context, req *relay.Request, out *testRun) {
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.Writer.WriteHeader(http.StatusOK)
+	sw := &testStreamWriter{client: c.Writer, sse: sse.NewWriter(c.Writer), h: http.Header{}}
+	start, _ := json.Marshal(map[string]any{"version": out.Version, "model": out.Model, "messages": out.Messages})
+	sw.event("start", start)
+
+	began := time.Now()
+	res := p.relay.Chat(ctx, sw, req)
+	out.summarize(res, sw.status, began)
+	if sw.status == http.StatusOK {
+		text := sw.text.String()
+		out.Output, out.FinishReason, out.Error = &text, sw.finish, sw.failure
+	} else if gjson.ValidBytes(sw.errBody.Bytes()) {
+		out.Error = json.RawMessage(gjson.GetBytes(sw.errBody.Bytes(), "error").Raw)
+	}
+	summary, err := json.Marshal(out)
+	if err != nil {
+		return
+	}
+	sw.event("summary", summary)
+}
+
+// testStreamWriter is the relay's client in a streamed test run: it reads
+// the OpenAI chunks the relay writes and sends their text on as delta
+// events; an error answer (before the stream began) is kept for the
+// summary.
+type testStreamWriter struct {
+	client  gin.ResponseWriter
+	sse     *sse.Writer
+	h       http.Header // the relay's headers; the stream's are set already
+	status  int
+	pending []byte // a partial event
+	errBody bytes.Buffer
+	text    strings.Builder
+	finish  string
+	failure json.RawMessage // an error event in the stream
+	err     error           // the client went away
+}
+
+func (w *testStreamWriter) Header() http.Header { return w.h }
+
+func (w *testStreamWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *testStreamWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	if w.status != http.StatusOK {
+		return w.errBody.Write(b)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	w.pending = append(w.pending, b...)
+	for {
+		i := bytes.Index(w.pending, []byte("\n\n"))
+		if i < 0 {
+			break
+		}
+		w.chunk(w.pending[:i])
+		w.pending = w.pending[i+2:]
+	}
+	return len(b), w.err
+}
+
+// Flush is a no-op: every event is flushed as it is sent.
+func (w *testStreamWriter) Flush() {}
+
+// chunk handles one event of the relay's OpenAI stream.
+func (w *testStreamWriter) chunk(ev []byte) {
+	var data []byte
+	for _, line := range bytes.Split(ev, []byte("\n")) {
+		if d, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			data = append(data, bytes.TrimPrefix(d, []byte(" "))...)
+		}
+	}
+	if len(data) == 0 || string(data) == "[DONE]" || !gjson.ValidBytes(data) {
+		return
+	}
+	if e := gjson.GetBytes(data, "error"); e.Exists() {
+		w.failure = json.RawMessage(e.Raw)
+		return
+	}
+	var delta strings.Builder
+	gjson.GetBytes(data, "choices").ForEach(func(_, ch gjson.Result) bool {
+		if ch.Get("index").Int() != 0 {
+			return true
+		}
+		delta.WriteString(ch.Get("delta.content").String())
+		if f := ch.Get("finish_reason").String(); f != "" {
+			w.finish = f
+		}
+		return true
+	})
+	if delta.Len() == 0 {
+		return
+	}
+	w.text.WriteString(delta.String())
+	b, _ := json.Marshal(map[string]string{"content": delta.String()})
+	w.event("delta", b)
+}
+
+// event sends one event to the client and flushes it; a failed write
+// means the client went away, which ends the relay's call.
+func (w *testStreamWriter) event(name string, data []byte) {
+	if w.err != nil {
+		return
+	}
+	if err := w.sse.Event(name, data); err != nil {
+		w.err = err
+		return
+	}
+	if err := http.NewResponseController(w.client).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		w.err = err
+	}
 }
 
 // bufferWriter keeps a relay answer in memory.
@@ -502,10 +672,14 @@ func init() {
 		"messages": object{"type": "string", "description": "unified line diff of the messages"},
 		"changes":  arr(obj(object{"path": str(), "from": object{"description": "value before; absent when added"}, "to": object{"description": "value after; absent when removed"}}))})
 	schemas["PromptTestRun"] = obj(object{"version": integer(), "model": str(), "messages": arr(messageSchema),
-		"status":     object{"type": "integer", "description": "the status a data-plane caller would have got"},
-		"completion": object{"type": "object", "description": "the prompt.completion answer when status is 200"},
-		"error":      object{"type": "object", "description": "the error envelope's error otherwise"},
-		"provider":   str(), "upstream_model": str(), "latency_ms": integer(),
+		"status":        object{"type": "integer", "description": "the status a data-plane caller would have got"},
+		"completion":    object{"type": "object", "description": "the prompt.completion answer when status is 200"},
+		"error":         object{"type": "object", "description": "the error envelope's error otherwise"},
+		"output":        object{"type": "string", "description": "streamed runs: the whole text of the answer"},
+		"finish_reason": object{"type": "string", "description": "streamed runs: why the answer ended (stop, length…)"},
+		"provider":      str(), "upstream_model": str(), "latency_ms": integer(),
+		"usage": obj(object{"prompt_tokens": integer(), "completion_tokens": integer(), "total_tokens": integer(),
+			"prompt_tokens_details": object{"type": "object"}, "completion_tokens_details": object{"type": "object"}}),
 		"attempts": arr(obj(object{"target": str(), "status": integer(), "error": str()}))})
 
 	promptBody := obj(promptProps, "slug", "name", "service_id")
@@ -513,7 +687,8 @@ func init() {
 	versionBody := obj(versionProps, "model", "messages")
 	publishBody := obj(object{"version": object{"type": "integer", "minimum": 1, "description": "the version to make live; an older one rolls back"}}, "version")
 	testBody := obj(object{"variables": object{"type": "object"}, "version": object{"type": "integer", "description": "any version, drafts included; default the published one, else the latest"},
-		"overrides": object{"type": "object", "description": "allowed parameter overrides, e.g. {\"max_tokens\":50}"}})
+		"overrides": object{"type": "object", "description": "allowed parameter overrides, e.g. {\"max_tokens\":50}"},
+		"stream":    object{"type": "boolean", "description": "answer text/event-stream: the text as it arrives, then the PromptTestRun summary"}})
 	operations = append(operations,
 		operation{method: "GET", path: "/prompts", summary: "List prompts (members: their teams' services')", tag: "prompts", query: []param{q("service_id", "of this service", integer()), q("q", "substring of the slug or name", str())}, status: 200, response: "PromptList", errors: []int{400}},
 		operation{method: "POST", path: "/prompts", summary: "Create a prompt (no version yet)", tag: "prompts", body: promptBody, status: 201, response: "Prompt", errors: []int{400, 403, 409}},
@@ -526,6 +701,6 @@ func init() {
 		operation{method: "GET", path: "/prompts/{id}/versions/{version}/diff/{against}", summary: "What changed from version {version} to version {against}", tag: "prompts", status: 200, response: "PromptDiff", errors: []int{400, 404}},
 		operation{method: "POST", path: "/prompts/{id}/publish", summary: "Make a version live (publishing an older one is a rollback); 409 when its model was deleted", tag: "prompts", body: publishBody, status: 200, response: "Prompt", errors: []int{400, 403, 404, 409}},
 		operation{method: "POST", path: "/prompts/{id}/unpublish", summary: "Take the prompt off the data plane (callers get 404)", tag: "prompts", body: obj(object{}), optionalBody: true, status: 200, response: "Prompt", errors: []int{403, 404}},
-		operation{method: "POST", path: "/prompts/{id}/test", summary: "Test-run any version (drafts included) with variables, through the model's targets", tag: "prompts", body: testBody, status: 200, response: "PromptTestRun", errors: []int{400, 403, 404, 409}},
+		operation{method: "POST", path: "/prompts/{id}/test", summary: "Test-run any version (drafts included) with variables, through the model's targets", tag: "prompts", body: testBody, status: 200, response: "PromptTestRun", stream: testStreamDoc, errors: []int{400, 403, 404, 409}},
 	)
 }

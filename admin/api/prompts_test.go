@@ -1,13 +1,21 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/sluicehq/sluice/admin"
 	"github.com/sluicehq/sluice/internal/dbtest"
 	"github.com/sluicehq/sluice/internal/fakes/openaifake"
+	"github.com/sluicehq/sluice/providers/sse"
 )
 
 func TestPrompts(t *testing.T) {
@@ -138,4 +146,154 @@ func TestPrompts(t *testing.T) {
 		e.must(204, "DELETE", path, alice, nil)
 		e.must(404, "GET", path, alice, nil)
 	})
+}
+
+// streamEvent is one event of a streamed test run.
+type streamEvent struct {
+	name string
+	data map[string]any
+}
+
+func readEvents(t *testing.T, body []byte) []streamEvent {
+	t.Helper()
+	var out []streamEvent
+	rd := sse.NewReader(bytes.NewReader(body))
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("reading the stream: %v\n%s", err, body)
+		}
+		var data map[string]any
+		if err := json.Unmarshal(ev.Data, &data); err != nil {
+			t.Fatalf("event %q data %q: %v", ev.Event, ev.Data, err)
+		}
+		out = append(out, streamEvent{name: ev.Event, data: data})
+	}
+}
+
+// promptForStream sets up a prompt with one saved version calling a
+// model served by fake, and returns its path and an admin's token.
+func promptForStream(t *testing.T, e *env, fake *openaifake.Fake) (string, string) {
+	t.Helper()
+	e.user("root@example.com", admin.RoleAdmin)
+	root := e.login("root@example.com")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	prov := e.must(201, "POST", "/providers", root, map[string]any{"name": "up", "kind": "openai-compatible", "base_url": srv.URL + "/v1"})
+	e.must(201, "POST", "/models", root, map[string]any{"name": "gpt-4o", "targets": []any{map[string]any{"provider_id": id(prov), "upstream_model": "gpt-4o"}}})
+	team := e.must(201, "POST", "/teams", root, map[string]any{"name": "A"})
+	svc := e.must(201, "POST", "/services", root, map[string]any{"slug": "svc-a", "name": "A", "team_id": id(team)})
+	p := e.must(201, "POST", "/prompts", root, map[string]any{"slug": "summarize", "name": "Summarize", "service_id": id(svc)})
+	path := idPath("/prompts", p)
+	e.must(201, "POST", path+"/versions", root, map[string]any{"model": "gpt-4o",
+		"variables_schema": map[string]any{"type": "object", "properties": map[string]any{"text": map[string]any{"type": "string"}}, "required": []any{"text"}},
+		"messages":         []any{map[string]any{"role": "system", "content": "Be brief."}, map[string]any{"role": "user", "content": "Summarize: {{text}}"}}})
+	return path, root
+}
+
+func TestPromptTestStream(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	fake := openaifake.New()
+	path, root := promptForStream(t, e, fake)
+
+	// The text arrives as delta events, in order, between start and summary.
+	r := e.do("POST", path+"/test", root, map[string]any{"version": 1, "stream": true, "variables": map[string]any{"text": "the quick brown fox"}})
+	if r.Code != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s %s", r.Code, r.Header.Get("Content-Type"), r.Body)
+	}
+	evs := readEvents(t, r.Body)
+	if len(evs) < 4 || evs[0].name != "start" || evs[len(evs)-1].name != "summary" {
+		t.Fatalf("events %v", evs)
+	}
+	if evs[0].data["version"] != 1.0 || evs[0].data["model"] != "gpt-4o" || len(evs[0].data["messages"].([]any)) != 2 {
+		t.Fatalf("start %v", evs[0].data)
+	}
+	var text strings.Builder
+	deltas := 0
+	for _, ev := range evs[1 : len(evs)-1] {
+		if ev.name != "delta" {
+			t.Fatalf("event %q between start and summary", ev.name)
+		}
+		deltas++
+		text.WriteString(ev.data["content"].(string))
+	}
+	want := "echo: Summarize: the quick brown fox"
+	if text.String() != want || deltas < 4 {
+		t.Fatalf("deltas (%d) make %q, want %q in pieces", deltas, text.String(), want)
+	}
+	sum := evs[len(evs)-1].data
+	usage, _ := sum["usage"].(map[string]any)
+	attempts, _ := sum["attempts"].([]any)
+	if sum["status"] != 200.0 || sum["output"] != want || sum["finish_reason"] != "stop" || sum["provider"] != "up" ||
+		usage == nil || usage["total_tokens"].(float64) <= 0 || len(attempts) != 1 || sum["error"] != nil {
+		t.Fatalf("summary %v", sum)
+	}
+	if _, ok := sum["latency_ms"].(float64); !ok {
+		t.Fatalf("summary without latency: %v", sum)
+	}
+	if got := fake.Requests(); !gjson.GetBytes(got[len(got)-1].Body, "stream").Bool() {
+		t.Fatalf("upstream was not asked to stream: %s", got[len(got)-1].Body)
+	}
+
+	// Bad variables are still a plain 400 before any stream begins.
+	if r := e.do("POST", path+"/test", root, map[string]any{"stream": true, "variables": map[string]any{}}); r.Code != 400 || r.errParam(t) == "" {
+		t.Fatalf("stream with missing variables: %d %s", r.Code, r.Body)
+	}
+
+	// An upstream that fails before answering: the summary says so.
+	fake.Script(openaifake.Fault{Status: 500}, openaifake.Fault{Status: 500})
+	evs = readEvents(t, e.do("POST", path+"/test", root, map[string]any{"stream": true, "variables": map[string]any{"text": "x"}}).Body)
+	sum = evs[len(evs)-1].data
+	if len(evs) != 2 || evs[1].name != "summary" || sum["status"] != 502.0 && sum["status"] != 500.0 || sum["error"] == nil || len(sum["attempts"].([]any)) != 2 {
+		t.Fatalf("failed upstream: %v", evs)
+	}
+
+	// An upstream that fails mid-stream: the text so far, then the error.
+	fake.Script(openaifake.Fault{CutAfterChunks: 3})
+	evs = readEvents(t, e.do("POST", path+"/test", root, map[string]any{"stream": true, "variables": map[string]any{"text": "one two three four five"}}).Body)
+	sum = evs[len(evs)-1].data
+	if evs[len(evs)-1].name != "summary" || sum["error"] == nil || len(evs) < 3 || evs[1].name != "delta" {
+		t.Fatalf("stream cut: %v", evs)
+	}
+}
+
+// cancelOnDelta is a client that goes away after the first delta event.
+type cancelOnDelta struct {
+	*httptest.ResponseRecorder
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnDelta) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte("event: delta")) {
+		w.cancel()
+	}
+	return w.ResponseRecorder.Write(b)
+}
+
+func TestPromptTestStreamClientGone(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	fake := openaifake.New()
+	path, root := promptForStream(t, e, fake)
+	fake.Script(openaifake.Fault{DelayBetweenChunks: 200 * time.Millisecond})
+
+	words := strings.TrimSpace(strings.Repeat("word ", 40)) // 40 × 200ms if nobody stops it
+	body, _ := json.Marshal(map[string]any{"stream": true, "variables": map[string]any{"text": words}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequest("POST", "/admin/api/v1"+path+"/test", bytes.NewReader(body)).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+root)
+	req.Header.Set("Content-Type", "application/json")
+	w := &cancelOnDelta{ResponseRecorder: httptest.NewRecorder(), cancel: cancel}
+	start := time.Now()
+	e.engine.ServeHTTP(w, req)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the run went on %v after the client left", d)
+	}
+	evs := readEvents(t, w.Body.Bytes())
+	if sum := evs[len(evs)-1].data; sum["status"] != 499.0 {
+		t.Fatalf("summary after the client left: %v", sum)
+	}
 }

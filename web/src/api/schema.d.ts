@@ -1248,6 +1248,8 @@ export interface components {
             completion?: Record<string, never>;
             /** @description the error envelope's error otherwise */
             error?: Record<string, never>;
+            /** @description streamed runs: why the answer ended (stop, length…) */
+            finish_reason?: string;
             /** Format: int64 */
             latency_ms?: number;
             messages?: {
@@ -1257,10 +1259,22 @@ export interface components {
                 role: "system" | "user" | "assistant" | "developer";
             }[];
             model?: string;
+            /** @description streamed runs: the whole text of the answer */
+            output?: string;
             provider?: string;
             /** @description the status a data-plane caller would have got */
             status?: number;
             upstream_model?: string;
+            usage?: {
+                /** Format: int64 */
+                completion_tokens?: number;
+                completion_tokens_details?: Record<string, never>;
+                /** Format: int64 */
+                prompt_tokens?: number;
+                prompt_tokens_details?: Record<string, never>;
+                /** Format: int64 */
+                total_tokens?: number;
+            };
             /** Format: int64 */
             version?: number;
         };
@@ -3056,6 +3070,8 @@ export interface operations {
                 "application/json": {
                     /** @description allowed parameter overrides, e.g. {"max_tokens":50} */
                     overrides?: Record<string, never>;
+                    /** @description answer text/event-stream: the text as it arrives, then the PromptTestRun summary */
+                    stream?: boolean;
                     variables?: Record<string, never>;
                     /** @description any version, drafts included; default the published one, else the latest */
                     version?: number;
@@ -3070,6 +3086,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PromptTestRun"];
+                    "text/event-stream": string;
                 };
             };
             /** @description invalid request; error.param names the field at fault */
