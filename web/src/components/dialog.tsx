@@ -6,14 +6,27 @@ import { Button } from "./ui";
 
 export function Modal(props: { title: string; open: boolean; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // The close event of a dialog we closed ourselves arrives later; it must
+  // not close the dialog again if it was reopened in between.
+  const closedByUs = useRef(false);
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
     if (props.open && !d.open) d.showModal?.() ?? d.setAttribute("open", "");
-    if (!props.open && d.open) d.close?.() ?? d.removeAttribute("open");
+    if (!props.open && d.open) {
+      closedByUs.current = true;
+      d.close?.() ?? d.removeAttribute("open");
+    }
   }, [props.open]);
+  const onClose = () => {
+    if (closedByUs.current) {
+      closedByUs.current = false;
+      return;
+    }
+    props.onClose();
+  };
   return (
-    <dialog ref={ref} class={props.wide ? "modal wide" : "modal"} aria-label={props.title} onClose={props.onClose} onCancel={(e) => { e.preventDefault(); props.onClose(); }}>
+    <dialog ref={ref} class={props.wide ? "modal wide" : "modal"} aria-label={props.title} onClose={onClose} onCancel={(e) => { e.preventDefault(); props.onClose(); }}>
       {props.open && (
         <>
           <header class="modal-header">
