@@ -121,6 +121,18 @@ describe("Call log", () => {
   });
   afterEach(() => { cleanup(); vi.unstubAllGlobals(); vi.useRealTimers(); });
 
+  it("Refresh loads the newest calls again, also over any time", async () => {
+    m.logs = [log("a", "2026-11-26T12:00:01Z")];
+    const { tree } = at("/logs", routes);
+    render(tree);
+    const table = await screen.findByRole("table", { name: "Calls" });
+    await waitFor(() => expect(within(table).getAllByRole("row")).toHaveLength(2));
+    m.logs = [log("b", "2026-11-26T12:00:02Z"), log("a", "2026-11-26T12:00:01Z")];
+    await new Promise((r) => setTimeout(r, 2)); // the clock moves on
+    fireEvent.click(screen.getByRole("button", { name: "Refresh" }));
+    await waitFor(() => expect(within(table).getAllByRole("row")).toHaveLength(3));
+  });
+
   it("lists calls with the URL's filters, loads more with the cursor, and opens a call", async () => {
     m.logs = [
       log("n2", "2026-11-26T12:00:02Z", { stream: true, ttft_us: 88000, usage_estimated: true }),

@@ -112,7 +112,9 @@ function CallLog() {
   const [, navigate] = useLocation();
   const [now, refresh] = useNow(useSearch());
   const filters = logFilters(q, now);
-  const key = JSON.stringify(filters);
+  // now is in the key so Refresh loads again even when no filter depends
+  // on the clock ("Any time").
+  const key = JSON.stringify(filters) + now;
   const lookups = useLookups();
   const [st, setSt] = useState<ListState>({ rows: [], cursor: "", loading: true, loadingMore: false, added: [] });
   const [live, setLive] = useState(false);
