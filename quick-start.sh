@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Sluice quick start. On a fresh clone:
 #   ./quick-start.sh          build, migrate, create the first admin, start in the background
+#   ./quick-start.sh demo     the same, running `sluice demo`: fake upstreams, demo data, live demo traffic
 #   ./quick-start.sh status   is it running, is it ready
 #   ./quick-start.sh logs     the server log (logs -f to follow)
 #   ./quick-start.sh stop     stop it (in-flight requests finish first)
 # Re-running it upgrades in place: it rebuilds, restarts when the binary
-# changed, and keeps ./data. Settings come from SLUICE_* variables (README).
+# changed (or when switching between serve and demo), and keeps ./data.
+# restart keeps the mode it ran in. Settings come from SLUICE_* variables (README).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 DATA_DIR=${SLUICE_DATA_DIR:-./data}
 PID_FILE=$DATA_DIR/sluice.pid
+MODE_FILE=$DATA_DIR/sluice.mode
 LOG_FILE=$DATA_DIR/sluice.log
 BIN=./bin/sluice
 ADDR=${SLUICE_ADDR:-:8080}
@@ -103,7 +106,13 @@ stop() {
   rm -f "$PID_FILE"
 }
 
-start() {
+last_mode() { # the command the server last ran: serve or demo
+  local m; m=$(cat "$MODE_FILE" 2>/dev/null || true)
+  [ "$m" = demo ] && echo demo || echo serve
+}
+
+start() { # start [serve|demo]
+  local mode=${1:-serve}
   mkdir -p "$DATA_DIR"
   chmod 700 "$DATA_DIR" 2>/dev/null || true
   if ! running_pid >/dev/null && port_taken; then
@@ -112,14 +121,18 @@ start() {
   build
   local pid=""
   if pid=$(running_pid); then
-    if cmp -s "$BIN.new" "$BIN"; then
+    if cmp -s "$BIN.new" "$BIN" && [ "$(last_mode)" = "$mode" ]; then
       rm -f "$BIN.new"
       say ""
-      say "Sluice is already running (pid $pid) at $URL — nothing to upgrade."
+      say "Sluice is already running (pid $pid, $mode) at $URL — nothing to upgrade."
       say "  ./quick-start.sh status | logs | stop"
       return 0
     fi
-    say "A new build differs from the running one: upgrading in place (data in $DATA_DIR is kept)."
+    if cmp -s "$BIN.new" "$BIN"; then
+      say "Sluice runs as '$(last_mode)': restarting it as '$mode' (data in $DATA_DIR is kept)."
+    else
+      say "A new build differs from the running one: upgrading in place (data in $DATA_DIR is kept)."
+    fi
     stop
   fi
   mv -f "$BIN.new" "$BIN"
@@ -136,14 +149,26 @@ start() {
     password=$(printf '%s\n' "$out" | sed -n 's/.* with password \([^ ]*\) .*/\1/p')
   fi
 
-  say "Starting sluice on $ADDR…"
-  nohup "$BIN" serve >>"$LOG_FILE" 2>&1 </dev/null &
+  local from=0
+  [ -f "$LOG_FILE" ] && from=$(wc -c <"$LOG_FILE")
+  if [ "$mode" = demo ]; then
+    say "Starting sluice demo on $ADDR (fake upstreams, demo data, live demo traffic)…"
+    say "  (the first demo start writes a day of call history: a few seconds)"
+  else
+    say "Starting sluice on $ADDR…"
+  fi
+  nohup "$BIN" "$mode" >>"$LOG_FILE" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$PID_FILE"
+  echo "$mode" >"$MODE_FILE"
   wait_ready "$pid"
 
   say ""
-  say "Sluice is running (pid $pid)."
+  if [ "$mode" = demo ]; then
+    say "Sluice demo is running (pid $pid): sign in to the console to see the dashboard."
+  else
+    say "Sluice is running (pid $pid)."
+  fi
   say "  Console:   $URL/"
   say "  API:       $URL/v1  (OpenAI-compatible)"
   say "  Admin API: $URL/admin/api/v1"
@@ -154,6 +179,12 @@ start() {
   else
     say "  Admin:     an admin already exists ($out)."
     say "             Forgot the password? $BIN admin passwd --email $ADMIN_EMAIL"
+  fi
+  if [ "$mode" = demo ]; then
+    local key
+    key=$(tail -c +"$((from + 1))" "$LOG_FILE" | sed -n 's/^  Demo key:  *\([^ ]*\).*/\1/p' | tail -n 1)
+    if [ -n "$key" ]; then say "  Demo key:  $key"; fi
+    say "             (models demo-gpt, demo-claude, demo-gemini, demo-embed; prompt summarize)"
   fi
   say "  Logs:      ./quick-start.sh logs    Stop: ./quick-start.sh stop"
 }
@@ -171,11 +202,12 @@ status() {
 }
 
 case "${1:-start}" in
-  start|up) start ;;
+  start|up) start serve ;;
+  demo) start demo ;;
   stop) stop ;;
-  restart) stop; start ;;
+  restart) mode=$(last_mode); stop; start "$mode" ;;
   status) status ;;
   logs) if [ "${2:-}" = "-f" ]; then tail -n 100 -f "$LOG_FILE"; else tail -n 200 "$LOG_FILE"; fi ;;
-  -h|--help|help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$1' (start, stop, restart, status, logs)" ;;
+  -h|--help|help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$1' (start, demo, stop, restart, status, logs)" ;;
 esac

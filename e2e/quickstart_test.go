@@ -185,6 +185,25 @@ func TestQuickStart(t *testing.T) {
 		t.Fatalf("status after stop exited %d, want 3", code)
 	}
 
+	// The demo action: `sluice demo` on the same data, its key printed;
+	// restart keeps the demo; the plain start switches back to serve.
+	out, code = s.run("demo")
+	if code != 0 || !strings.Contains(out, "Sluice demo is running") || !regexp.MustCompile(`Demo key:\s+\S+\.\S+\.\S+`).MatchString(out) ||
+		!strings.Contains(out, "an admin already exists") {
+		t.Fatalf("demo: exit %d\n%s", code, out)
+	}
+	out, code = s.run("restart")
+	if code != 0 || !strings.Contains(out, "Sluice demo is running") {
+		t.Fatalf("restart of the demo: exit %d\n%s", code, out)
+	}
+	out, code = s.run()
+	if code != 0 || !strings.Contains(out, "restarting it as 'serve'") || strings.Contains(out, "Demo key") {
+		t.Fatalf("start after the demo: exit %d\n%s", code, out)
+	}
+	if out, code = s.run("stop"); code != 0 || !strings.Contains(out, "Stopped") {
+		t.Fatalf("stop: exit %d\n%s", code, out)
+	}
+
 	// A port taken by another program: a clear message, non-zero exit.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -56,6 +56,8 @@ const usageText = `Usage: sluice [command] [flags]
 
 Commands:
   serve                      run the gateway (default)
+  demo [--rate N] [--no-traffic]
+                             serve with fake upstreams, demo data and live demo traffic
   migrate up                 apply pending database migrations
   migrate status             list migrations and whether each is applied
   admin create --email E [--password P] [--role admin|member] [--if-no-admin]
@@ -86,7 +88,9 @@ func Main(ctx context.Context, args []string, env func(string) (string, bool), s
 	}
 	switch strings.Join(words, " ") {
 	case "", "serve":
-		return run(func() error { return serve(ctx, rest, env, stdout, stderr) })
+		return run(func() error { return serve(ctx, rest, env, stdout, stderr, nil) })
+	case "demo":
+		return run(func() error { return runDemo(ctx, rest, env, stdout, stderr) })
 	case "migrate", "migrate up":
 		return run(func() error { return migrateUp(ctx, rest, env, stdout, stderr) })
 	case "migrate status":
@@ -178,10 +182,50 @@ func migrate(ctx context.Context, m *migrations.Migrator, log *slog.Logger) erro
 	return err
 }
 
-func serve(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) error {
-	cfg, err := load(args, env, stdout, nil)
+// addOn is what a command built on serve (sluice demo) adds to it: its
+// flags, and work that starts once the server is assembled, before it
+// serves.
+type addOn struct {
+	flags func(*flag.FlagSet)
+	// check validates the add-on's flags once they are parsed.
+	check func() error
+	// start runs after the data plane's first snapshot and before the
+	// server accepts requests; stop runs once the server has stopped,
+	// before the call log drains.
+	start func(ctx context.Context, s *assembled) (stop func(), err error)
+}
+
+// assembled is the running server as an add-on sees it.
+type assembled struct {
+	cfg *config.Config
+	db  *db.DB
+	sec *secret.Secret
+	log *slog.Logger
+	// dataPlane is the snapshot store, keyring and relay.
+	dataPlane *dataPlane
+	// addr is the address the server listens on.
+	addr net.Addr
+	// adminPassword is the first admin's password when this start
+	// generated it.
+	adminPassword string
+	stdout        io.Writer
+}
+
+// serve runs the gateway until ctx ends; with an add-on (sluice demo),
+// the add-on's work runs alongside.
+func serve(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer, add *addOn) error {
+	var extra func(*flag.FlagSet)
+	if add != nil {
+		extra = add.flags
+	}
+	cfg, err := load(args, env, stdout, extra)
 	if err != nil {
 		return helpIsOK(err)
+	}
+	if add != nil && add.check != nil {
+		if err := add.check(); err != nil {
+			return err
+		}
 	}
 	log := newLogger(cfg, stderr)
 	log.Info("starting", "version", version.Version, "commit", version.Commit, "database", cfg.Database.Driver)
@@ -273,7 +317,18 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 	}
 	srv := server.New(server.Deps{Config: cfg, Logger: log, Metrics: mets, DB: h, Schema: m, Console: web.Dist(),
 		Access: &dataPlane.Access, Relay: dataPlane.relay, CallLog: calls, Tracing: tr, AdminAPI: adminAPI})
+	stopAddOn := func() {}
+	if add != nil {
+		stopAddOn, err = add.start(ctx, &assembled{cfg: cfg, db: h, sec: sec, log: log, dataPlane: dataPlane,
+			addr: ln.Addr(), adminPassword: generated, stdout: stdout})
+		if err != nil {
+			_ = calls.Close(context.Background())
+			stopBackground()
+			return err
+		}
+	}
 	runErr := srv.Run(ctx, ln)
+	stopAddOn()
 	// Every request has finished: drain the call log (to the database, or to
 	// its spill files when the database does not answer in time).
 	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
