@@ -1,5 +1,6 @@
 // Command sluice is the Sluice AI model gateway: `sluice serve` (the
-// default), `sluice migrate up|status`, `sluice admin create|passwd`,
+// default), `sluice demo` (serve with fake upstreams and demo data),
+// `sluice migrate up|status`, `sluice admin create|passwd`,
 // `sluice version`. See README.md.
 package main
 
