@@ -10,4 +10,5 @@ var steps = []step{
 	{6, "hourly and daily call-log rollups", up0006, down0006},
 	{7, "service body logging and retention", up0007, down0007},
 	{8, "prompt in the rollup key", up0008, down0008},
+	{9, "drop the call log's status index", up0009, down0009},
 }

@@ -2,6 +2,7 @@ package calllog
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/db"
@@ -193,3 +195,104 @@ func hasBad(dir string) []string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// toRow maps a prepared record to its row as GORM wrote it before the
+// writer's SQL was written by hand: the reference of TestRawInsertMatchesGORM.
+func toRow(r *Record) logRow {
+	row := logRow{
+		ID: r.ID, RequestID: clip(r.RequestID, sizeRequestID), StartedAt: r.StartedAt,
+		ConsumerID: r.ConsumerID, KeyID: clip(r.KeyID, sizeKeyID), ServiceID: r.ServiceID, TeamID: r.TeamID,
+		Endpoint: clip(r.Endpoint, sizeEndpoint), PromptSlug: clip(r.PromptSlug, sizePromptSlug), PromptVersion: r.PromptVersion,
+		Model: clip(r.Model, sizeModel), Provider: clip(r.Provider, sizeProvider), UpstreamModel: clip(r.UpstreamModel, sizeModel),
+		Status: r.Status, Error: clip(r.Error, sizeError), Stream: r.Stream,
+		TokensIn: r.TokensIn, TokensOut: r.TokensOut, UsageEstimated: r.UsageEstimated, Cost: r.Cost,
+		BytesIn: r.BytesIn, BytesOut: r.BytesOut, ClientAddr: clip(r.ClientAddr, sizeClientAddr),
+		AuthUS: r.Auth.Microseconds(), RoutingUS: r.Routing.Microseconds(), TotalUS: r.Total.Microseconds(), TTFTUS: r.TTFT.Microseconds(),
+		RequestBody: clipPtr(r.RequestBody, MaxBodyBytes), ResponseBody: clipPtr(r.ResponseBody, MaxBodyBytes),
+	}
+	row.Attempts = attemptsJSON(r.Attempts)
+	return row
+}
+
+// hooked opens d with hook called before every statement, transaction
+// start and commit the handle runs (query is "BEGIN" or "COMMIT" for
+// those); an error from hook fails it, as a failing database would.
+func hooked(t testing.TB, d config.Database, hook func(ctx context.Context, query string) error) *db.DB {
+	t.Helper()
+	h := dbtest.OpenURL(t, d)
+	dialector, err := db.Dialector(d, &hookPool{DB: h.SQL, hook: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gorm.Open(dialector, db.GormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &db.DB{Gorm: g, SQL: h.SQL, Driver: h.Driver}
+}
+
+// insertedLogRows reports whether query inserts into call_logs, and how
+// many rows.
+func insertedLogRows(query string) (int, bool) {
+	if !strings.HasPrefix(query, "INSERT INTO call_logs (") {
+		return 0, false
+	}
+	return strings.Count(query, "), (") + 1, true
+}
+
+type hookPool struct {
+	*sql.DB
+	hook func(ctx context.Context, query string) error
+}
+
+func (p *hookPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := p.hook(ctx, query); err != nil {
+		return nil, err
+	}
+	return p.DB.ExecContext(ctx, query, args...)
+}
+
+func (p *hookPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := p.hook(ctx, query); err != nil {
+		return nil, err
+	}
+	return p.DB.QueryContext(ctx, query, args...)
+}
+
+func (p *hookPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	if err := p.hook(ctx, "BEGIN"); err != nil {
+		return nil, err
+	}
+	tx, err := p.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &hookTx{Tx: tx, hook: p.hook}, nil
+}
+
+type hookTx struct {
+	*sql.Tx
+	hook func(ctx context.Context, query string) error
+}
+
+func (x *hookTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := x.hook(ctx, query); err != nil {
+		return nil, err
+	}
+	return x.Tx.ExecContext(ctx, query, args...)
+}
+
+func (x *hookTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := x.hook(ctx, query); err != nil {
+		return nil, err
+	}
+	return x.Tx.QueryContext(ctx, query, args...)
+}
+
+func (x *hookTx) Commit() error {
+	if err := x.hook(context.Background(), "COMMIT"); err != nil {
+		_ = x.Tx.Rollback()
+		return err
+	}
+	return x.Tx.Commit()
+}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"gorm.io/gorm"
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/db"
@@ -242,29 +241,23 @@ func checkRollupsMatchRaw(t *testing.T, h *db.DB, total int) {
 	}
 }
 
-// outage makes every query and insert on h fail while it is set, as a
-// database that went away would.
-func outage(t *testing.T, h *db.DB) *atomic.Bool {
+// outage makes every statement on the returned handle fail while it is
+// set, as a database that went away would.
+func outage(t *testing.T, d config.Database) (*db.DB, *atomic.Bool) {
 	var failing atomic.Bool
-	fail := func(tx *gorm.DB) {
+	h := hooked(t, d, func(context.Context, string) error {
 		if failing.Load() {
-			_ = tx.AddError(errors.New("injected outage: connection refused"))
+			return errors.New("injected outage: connection refused")
 		}
-	}
-	if err := h.Gorm.Callback().Create().Before("gorm:create").Register("test:outage", fail); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Gorm.Callback().Query().Before("gorm:query").Register("test:outage", fail); err != nil {
-		t.Fatal(err)
-	}
-	return &failing
+		return nil
+	})
+	return h, &failing
 }
 
 func TestDatabaseDownSpillsThenRecovers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, kind string) {
 		h, d := migrated(t, kind)
-		flaky := dbtest.OpenURL(t, d)
-		failing := outage(t, flaky)
+		flaky, failing := outage(t, d)
 		dir := t.TempDir()
 		l, reg := testLogger(t, flaky, dir, Options{QueueSize: 1000, BatchSize: 200})
 
@@ -407,16 +400,13 @@ func TestInterruptedReplayIsRepeatedWithoutDuplicates(t *testing.T) {
 
 		// The first run commits two batches of 200, then the database
 		// fails for good and the process stops: the file stays.
-		flaky := dbtest.OpenURL(t, d)
 		var rows atomic.Int64
-		err := flaky.Gorm.Callback().Create().Before("gorm:create").Register("test:fail-third-batch", func(tx *gorm.DB) {
-			if tx.Statement.Table == "call_logs" && rows.Add(int64(tx.Statement.ReflectValue.Len())) > 400 {
-				_ = tx.AddError(errors.New("injected: server gone"))
+		flaky := hooked(t, d, func(_ context.Context, query string) error {
+			if n, ok := insertedLogRows(query); ok && rows.Add(int64(n)) > 400 {
+				return errors.New("injected: server gone")
 			}
+			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		l1, reg1 := testLogger(t, flaky, dir, Options{BatchSize: 200, RetryInterval: time.Hour})
 		eventually(t, 10*time.Second, "first replay to fail", func() bool { return metric(t, reg1, "sluice_calllog_write_errors_total") >= 1 })
 		if err := l1.Close(context.Background()); err != nil {
@@ -449,21 +439,18 @@ func TestInterruptedReplayIsRepeatedWithoutDuplicates(t *testing.T) {
 func TestQueueFullSpillsWithoutBlocking(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, kind string) {
 		h, d := migrated(t, kind)
-		slow := dbtest.OpenURL(t, d)
 		gate := make(chan struct{})
 		var blocking atomic.Bool
 		blocking.Store(true)
 		var blocked sync.Once
 		entered := make(chan struct{})
-		err := slow.Gorm.Callback().Create().Before("gorm:create").Register("test:slow", func(tx *gorm.DB) {
-			if blocking.Load() {
+		slow := hooked(t, d, func(_ context.Context, query string) error {
+			if _, ok := insertedLogRows(query); ok && blocking.Load() {
 				blocked.Do(func() { close(entered) })
 				<-gate
 			}
+			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		release := sync.OnceFunc(func() { blocking.Store(false); close(gate) })
 		dir := t.TempDir()
 		l, reg := testLogger(t, slow, dir, Options{QueueSize: 8, OverflowSize: 100000, BatchSize: 4, WriteTimeout: time.Minute})
@@ -495,7 +482,7 @@ func TestCloseDrainsTheQueue(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, kind string) {
 		h, _ := migrated(t, kind)
 		dir := t.TempDir()
-		l, _ := testLogger(t, h, dir, Options{FlushInterval: time.Hour, BatchSize: 1000, QueueSize: 5000})
+		l, _ := testLogger(t, h, dir, Options{FlushInterval: time.Hour, BatchSize: 1000, QueueSize: 5000, WriteTimeout: time.Minute})
 		for _, r := range genRecords(0, 2500) {
 			l.Log(r)
 		}
@@ -524,8 +511,8 @@ func TestCloseDrainsTheQueue(t *testing.T) {
 func TestCloseWithDatabaseDownSpillsAndNextRunReplays(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, kind string) {
 		h, d := migrated(t, kind)
-		flaky := dbtest.OpenURL(t, d)
-		outage(t, flaky).Store(true)
+		flaky, failing := outage(t, d)
+		failing.Store(true)
 		dir := t.TempDir()
 		l, reg := testLogger(t, flaky, dir, Options{FlushInterval: time.Hour, BatchSize: 300})
 		for _, r := range genRecords(0, 1000) {

@@ -136,23 +136,3 @@ var rollupKeyColumns = []string{"bucket", "service_id", "consumer_id", "team_id"
 // rollupSumColumns are the columns an upsert adds to.
 var rollupSumColumns = append([]string{"requests", "errors", "tokens_in", "tokens_out", "cost",
 	"bytes_in", "bytes_out", "latency_us", "ttft_us", "ttft_count"}, append(append([]string(nil), LatencyColumns...), TTFTColumns...)...)
-
-// row returns the rollup row for k as a column map.
-func (s *rollupSums) row(k rollupKey) map[string]any {
-	m := make(map[string]any, len(rollupKeyColumns)+len(rollupSumColumns))
-	m["bucket"] = time.Unix(k.minute*60, 0).UTC()
-	m["service_id"], m["consumer_id"], m["team_id"] = k.service, k.consumer, k.team
-	m["model"], m["provider"], m["endpoint"], m["status_class"] = k.model, k.provider, k.endpoint, k.cls
-	m["prompt"] = k.prompt
-	m["requests"], m["errors"] = s.requests, s.errors
-	m["tokens_in"], m["tokens_out"], m["cost"] = s.tokensIn, s.tokensOut, s.cost
-	m["bytes_in"], m["bytes_out"] = s.bytesIn, s.bytesOut
-	m["latency_us"], m["ttft_us"], m["ttft_count"] = s.latencyUS, s.ttftUS, s.ttftCount
-	for i, c := range LatencyColumns {
-		m[c] = s.lat[i]
-	}
-	for i, c := range TTFTColumns {
-		m[c] = s.ttft[i]
-	}
-	return m
-}

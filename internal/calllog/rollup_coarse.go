@@ -1,10 +1,8 @@
 package calllog
 
 import (
-	"math"
-	"strconv"
+	"context"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -19,10 +17,13 @@ var coarseTables = []struct {
 	minutes int64
 }{{"call_rollups_hourly", 60}, {"call_rollups_daily", 1440}}
 
-// upsertCoarse adds a batch's minute sums to the hourly and daily rollups,
-// in the batch's transaction tx.
-func (s *gormStore) upsertCoarse(tx *gorm.DB, keys []rollupKey, sums map[rollupKey]*rollupSums) error {
-	chunk := coarseRows
+// upsertRollups adds a batch's minute sums to call_rollups and to the
+// hourly and daily rollups, on the batch's transaction conn.
+func (s *gormStore) upsertRollups(ctx context.Context, conn gorm.ConnPool, keys []rollupKey, sums map[rollupKey]*rollupSums) error {
+	w := newSQLWriter(s.driver)
+	if err := s.upsertTable(ctx, conn, w, "call_rollups", keys, sums); err != nil {
+		return err
+	}
 	for _, ct := range coarseTables {
 		folded := map[rollupKey]*rollupSums{}
 		var order []rollupKey
@@ -37,77 +38,84 @@ func (s *gormStore) upsertCoarse(tx *gorm.DB, keys []rollupKey, sums map[rollupK
 			}
 			dst.add(sums[k])
 		}
-		for i := 0; i < len(order); i += chunk {
-			sql, args := s.coarseInsert(ct.table, order[i:min(i+chunk, len(order))], folded)
-			if err := tx.Exec(sql, args...).Error; err != nil {
-				return err
-			}
+		if err := s.upsertTable(ctx, conn, w, ct.table, order, folded); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// coarseRows is the most rows of one coarse upsert.
-const coarseRows = 400
+// rollupRows is the most rows of one rollup upsert.
+const rollupRows = 400
 
-// coarseInsert is one multi-row upsert into table, written by hand for the
-// writer's hot path: the counters are integer literals (and the cost a
-// float literal), so only the key's strings and time are bound and a
-// batch's rows fit one statement even on SQLite, whose driver binds
-// parameters in time quadratic in their number.
-func (s *gormStore) coarseInsert(table string, keys []rollupKey, sums map[rollupKey]*rollupSums) (string, []any) {
-	cols := append(append([]string(nil), rollupKeyColumns...), rollupSumColumns...)
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-	args := make([]any, 0, len(keys)*7)
-	num := func(v int64) {
-		b.WriteString(", ")
-		b.WriteString(strconv.FormatInt(v, 10))
+func (s *gormStore) upsertTable(ctx context.Context, conn gorm.ConnPool, w *sqlWriter, table string, keys []rollupKey, sums map[rollupKey]*rollupSums) error {
+	for i := 0; i < len(keys); i += rollupRows {
+		w.reset()
+		s.rollupInsert(w, table, keys[i:min(i+rollupRows, len(keys))], sums)
+		if err := w.exec(ctx, conn); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// rollupInsert writes one multi-row upsert into table: the counters are
+// integer literals (and the cost a float literal), so only the key's
+// strings and time are bound.
+func (s *gormStore) rollupInsert(w *sqlWriter, table string, keys []rollupKey, sums map[rollupKey]*rollupSums) {
+	w.raw("INSERT INTO " + table + " (" + strings.Join(rollupKeyColumns, ", ") + ", " + strings.Join(rollupSumColumns, ", ") + ") VALUES ")
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteString(", ")
+			w.comma()
 		}
-		b.WriteString("(?, ")
-		b.WriteString(strconv.FormatUint(k.service, 10) + ", " + strconv.FormatUint(k.consumer, 10) + ", " + strconv.FormatUint(k.team, 10))
-		b.WriteString(", ?, ?, ?, ?, ?")
-		args = append(args, time.Unix(k.minute*60, 0).UTC(), k.model, k.provider, k.endpoint, k.cls, k.prompt)
+		w.raw("(")
+		w.bind(bucketTime(k.minute))
+		w.comma()
+		w.uint(k.service)
+		w.comma()
+		w.uint(k.consumer)
+		w.comma()
+		w.uint(k.team)
+		for _, v := range []string{k.model, k.provider, k.endpoint, k.cls, k.prompt} {
+			w.comma()
+			w.str(v)
+		}
 		m := sums[k]
-		num(m.requests)
-		num(m.errors)
-		num(m.tokensIn)
-		num(m.tokensOut)
-		cost := m.cost
-		if math.IsNaN(cost) || math.IsInf(cost, 0) {
-			cost = 0
+		for _, v := range []int64{m.requests, m.errors, m.tokensIn, m.tokensOut} {
+			w.comma()
+			w.int(v)
 		}
-		b.WriteString(", " + strconv.FormatFloat(cost, 'g', -1, 64))
+		w.comma()
+		w.float(m.cost)
 		for _, v := range []int64{m.bytesIn, m.bytesOut, m.latencyUS, m.ttftUS, m.ttftCount} {
-			num(v)
+			w.comma()
+			w.int(v)
 		}
 		for _, v := range m.lat {
-			num(v)
+			w.comma()
+			w.int(v)
 		}
 		for _, v := range m.ttft {
-			num(v)
+			w.comma()
+			w.int(v)
 		}
-		b.WriteString(")")
-	}
-	set := make([]string, len(rollupSumColumns))
-	for i, c := range rollupSumColumns {
-		if s.driver == config.MySQL {
-			set[i] = c + " = " + c + " + VALUES(" + c + ")"
-		} else {
-			set[i] = c + " = " + table + "." + c + " + excluded." + c
-		}
+		w.raw(")")
 	}
 	if s.driver == config.MySQL {
-		b.WriteString(" ON DUPLICATE KEY UPDATE ")
+		w.raw(" ON DUPLICATE KEY UPDATE ")
 	} else {
-		b.WriteString(" ON CONFLICT (" + strings.Join(rollupKeyColumns, ", ") + ") DO UPDATE SET ")
+		w.raw(" ON CONFLICT (" + strings.Join(rollupKeyColumns, ", ") + ") DO UPDATE SET ")
 	}
-	b.WriteString(strings.Join(set, ", "))
-	return b.String(), args
+	for i, c := range rollupSumColumns {
+		if i > 0 {
+			w.comma()
+		}
+		if s.driver == config.MySQL {
+			w.raw(c + " = " + c + " + VALUES(" + c + ")")
+		} else {
+			w.raw(c + " = " + table + "." + c + " + excluded." + c)
+		}
+	}
 }
 
 func (s *rollupSums) add(o *rollupSums) {

@@ -3,14 +3,12 @@ package calllog
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
-	"github.com/sluicehq/sluice/internal/config"
 )
 
 // store writes batches of records. The Logger's only use of the database
@@ -77,31 +75,76 @@ type logRow struct {
 
 func (logRow) TableName() string { return "call_logs" }
 
-// toRow maps a prepared record to its row.
-func toRow(r *Record) logRow {
-	row := logRow{
-		ID: r.ID, RequestID: clip(r.RequestID, sizeRequestID), StartedAt: r.StartedAt,
-		ConsumerID: r.ConsumerID, KeyID: clip(r.KeyID, sizeKeyID), ServiceID: r.ServiceID, TeamID: r.TeamID,
-		Endpoint: clip(r.Endpoint, sizeEndpoint), PromptSlug: clip(r.PromptSlug, sizePromptSlug), PromptVersion: r.PromptVersion,
-		Model: clip(r.Model, sizeModel), Provider: clip(r.Provider, sizeProvider), UpstreamModel: clip(r.UpstreamModel, sizeModel),
-		Status: r.Status, Error: clip(r.Error, sizeError), Stream: r.Stream,
-		TokensIn: r.TokensIn, TokensOut: r.TokensOut, UsageEstimated: r.UsageEstimated, Cost: r.Cost,
-		BytesIn: r.BytesIn, BytesOut: r.BytesOut, ClientAddr: clip(r.ClientAddr, sizeClientAddr),
-		AuthUS: r.Auth.Microseconds(), RoutingUS: r.Routing.Microseconds(), TotalUS: r.Total.Microseconds(), TTFTUS: r.TTFT.Microseconds(),
-		RequestBody: clipPtr(r.RequestBody, MaxBodyBytes), ResponseBody: clipPtr(r.ResponseBody, MaxBodyBytes),
+// attemptsJSON is the attempts column: the first maxAttempts attempts,
+// their strings clipped, as a JSON array; "" for none. It writes what
+// json.Marshal of the clipped []Attempt writes (TestAttemptsJSONMatchesMarshal),
+// without reflection.
+func attemptsJSON(attempts []Attempt) string {
+	n := len(attempts)
+	if n == 0 {
+		return ""
 	}
-	if n := len(r.Attempts); n > 0 {
-		at := r.Attempts[:min(n, maxAttempts)]
-		clipped := make([]Attempt, len(at))
-		for i, a := range at {
-			a.Provider, a.UpstreamModel, a.Error = clip(a.Provider, sizeProvider), clip(a.UpstreamModel, sizeModel), clip(a.Error, 1024)
-			clipped[i] = a
+	b := make([]byte, 0, 192*min(n, maxAttempts))
+	b = append(b, '[')
+	for i, a := range attempts[:min(n, maxAttempts)] {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		if b, err := json.Marshal(clipped); err == nil {
-			row.Attempts = string(b)
+		b = append(b, '{')
+		if a.TargetID != 0 {
+			b = append(b, `"target_id":`...)
+			b = strconv.AppendUint(b, a.TargetID, 10)
+			b = append(b, ',')
+		}
+		if p := clip(a.Provider, sizeProvider); p != "" {
+			b = append(b, `"provider":`...)
+			b = appendJSONString(b, p)
+			b = append(b, ',')
+		}
+		if m := clip(a.UpstreamModel, sizeModel); m != "" {
+			b = append(b, `"upstream_model":`...)
+			b = appendJSONString(b, m)
+			b = append(b, ',')
+		}
+		b = append(b, `"status":`...)
+		b = strconv.AppendInt(b, int64(a.Status), 10)
+		if e := clip(a.Error, 1024); e != "" {
+			b = append(b, `,"error":`...)
+			b = appendJSONString(b, e)
+		}
+		for _, f := range []struct {
+			name string
+			d    time.Duration
+		}{{`,"start_us":`, a.Start}, {`,"dns_us":`, a.DNS}, {`,"connect_us":`, a.Connect}, {`,"tls_us":`, a.TLS},
+			{`,"ttfb_us":`, a.TTFB}, {`,"transfer_us":`, a.Transfer}} {
+			b = append(b, f.name...)
+			b = strconv.AppendInt(b, f.d.Microseconds(), 10)
+		}
+		if a.Retried {
+			b = append(b, `,"retried":true`...)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	return string(b)
+}
+
+// appendJSONString appends s as encoding/json writes it: plain printable
+// ASCII as is, anything else through json.Marshal (which escapes <, >, &
+// and U+2028/9 too).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil {
+				return append(b, `""`...)
+			}
+			return append(b, q...)
 		}
 	}
-	return row
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // clip makes s storable in a column of n bytes: valid UTF-8 (PostgreSQL
@@ -132,17 +175,6 @@ func clipPtr(s *string, n int) *string {
 type gormStore struct {
 	db     *gorm.DB
 	driver string
-}
-
-// chunks bounds the rows of one INSERT statement: the bind-parameter
-// limits are 65535 on PostgreSQL and MySQL, and the SQLite driver binds
-// parameters in time quadratic in their number per statement, so on SQLite
-// smaller statements are much faster (measured by BenchmarkWriteBatch).
-func (s *gormStore) chunks() (logs, rollups int) {
-	if s.driver == config.SQLite {
-		return 25, 10
-	}
-	return 500, 200
 }
 
 func (s *gormStore) insert(ctx context.Context, recs []*Record, replay bool) (int, error) {
@@ -185,23 +217,12 @@ func (s *gormStore) insert(ctx context.Context, recs []*Record, replay bool) (in
 		if len(fresh) == 0 {
 			return nil
 		}
-		rows := make([]logRow, len(fresh))
-		for i, r := range fresh {
-			rows[i] = toRow(r)
-		}
-		logChunk, rollupChunk := s.chunks()
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, logChunk).Error; err != nil {
+		conn := tx.Statement.ConnPool
+		if err := s.insertLogs(ctx, conn, fresh); err != nil {
 			return err
 		}
 		keys, sums := aggregate(fresh)
-		maps := make([]map[string]any, len(keys))
-		for i, k := range keys {
-			maps[i] = sums[k].row(k)
-		}
-		if err := tx.Table("call_rollups").Clauses(s.rollupUpsert()).CreateInBatches(maps, rollupChunk).Error; err != nil {
-			return err
-		}
-		if err := s.upsertCoarse(tx, keys, sums); err != nil {
+		if err := s.upsertRollups(ctx, conn, keys, sums); err != nil {
 			return err
 		}
 		inserted = len(fresh)
@@ -211,24 +232,6 @@ func (s *gormStore) insert(ctx context.Context, recs []*Record, replay bool) (in
 		return 0, err
 	}
 	return inserted, nil
-}
-
-// rollupUpsert adds a batch's sums to existing rollup rows. PostgreSQL and
-// SQLite name the proposed row EXCLUDED; MySQL and MariaDB use VALUES(col).
-func (s *gormStore) rollupUpsert() clause.OnConflict {
-	keys := make([]clause.Column, len(rollupKeyColumns))
-	for i, c := range rollupKeyColumns {
-		keys[i] = clause.Column{Name: c}
-	}
-	set := make(clause.Set, len(rollupSumColumns))
-	for i, c := range rollupSumColumns {
-		expr := "call_rollups." + c + " + excluded." + c
-		if s.driver == config.MySQL {
-			expr = c + " + VALUES(" + c + ")"
-		}
-		set[i] = clause.Assignment{Column: clause.Column{Name: c}, Value: gorm.Expr(expr)}
-	}
-	return clause.OnConflict{Columns: keys, DoUpdates: set}
 }
 
 func hasDuplicateIDs(recs []*Record) bool {

@@ -1,6 +1,7 @@
 package calllog
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"regexp"
@@ -156,5 +157,33 @@ func TestAttemptsRoundTripInMicroseconds(t *testing.T) {
 	out, err := DecodeAttempts(row.Attempts)
 	if err != nil || len(out) != 1 || out[0] != in[0] {
 		t.Fatalf("round trip = %+v, %v", out, err)
+	}
+}
+
+func TestAttemptsJSONMatchesMarshal(t *testing.T) {
+	long := strings.Repeat("é", 700)
+	for _, in := range [][]Attempt{
+		{{Status: 200}},
+		{{TargetID: 3, Provider: "p", UpstreamModel: "m", Status: 503, Error: "overloaded", Start: 1500 * time.Microsecond,
+			DNS: time.Millisecond, Connect: 2 * time.Millisecond, TLS: 3 * time.Millisecond, TTFB: 4 * time.Millisecond,
+			Transfer: 5 * time.Millisecond, Retried: true}, {TargetID: 4, Status: 0, Error: "dial tcp: refused"}},
+		{{Provider: `a "quoted" <b>&\path` + "\n\t\u2028", UpstreamModel: long, Error: long + "\xff\x00", Start: -time.Microsecond}},
+	} {
+		clipped := make([]Attempt, len(in))
+		for i, a := range in {
+			a.Provider, a.UpstreamModel, a.Error = clip(a.Provider, sizeProvider), clip(a.UpstreamModel, sizeModel), clip(a.Error, 1024)
+			clipped[i] = a
+		}
+		want, err := json.Marshal(clipped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := attemptsJSON(in); got != string(want) {
+			t.Errorf("attemptsJSON =\n%s\nwant\n%s", got, want)
+		}
+	}
+	many := make([]Attempt, maxAttempts+5)
+	if out, err := DecodeAttempts(attemptsJSON(many)); err != nil || len(out) != maxAttempts {
+		t.Fatalf("%d attempts kept (%v), want %d", len(out), err, maxAttempts)
 	}
 }
