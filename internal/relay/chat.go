@@ -90,14 +90,16 @@ func (a *attempt) passChat(pt providers.Passthrough, includeUsage bool, m *meter
 	if err != nil {
 		return err
 	}
-	if pe := openAIBodyError("", data); pe != nil {
-		return pe
+	model, choices, usage, errv := openAIMembers(data)
+	if errv.Exists() && errv.Type != gjson.Null {
+		if pe := openAIBodyError("", data); pe != nil {
+			return pe
+		}
 	}
-	s := str(data)
-	if u := gjson.Get(s, "usage"); u.IsObject() {
-		m.openAI(u)
+	if usage.IsObject() {
+		m.openAI(usage)
 	}
-	gjson.Get(s, "choices").ForEach(func(_, ch gjson.Result) bool {
+	choices.ForEach(func(_, ch gjson.Result) bool {
 		msg := ch.Get("message")
 		m.outBytes += len(msg.Get("content").Str)
 		msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
@@ -106,7 +108,8 @@ func (a *attempt) passChat(pt providers.Passthrough, includeUsage bool, m *meter
 		})
 		return true
 	})
-	return a.writeJSON(resp.StatusCode, setModel(data, "model", req.Model))
+	_, data = newModelName(req.Model).set(nil, data, model)
+	return a.writeJSON(resp.StatusCode, data)
 }
 
 // translateChat calls the provider's Chat and writes the OpenAI answer.

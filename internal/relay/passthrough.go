@@ -62,7 +62,18 @@ func (a *attempt) forward(pt providers.Passthrough, op providers.Operation, body
 // readJSON reads a whole 2xx JSON answer.
 func readJSON(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	var data []byte
+	var err error
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		// One allocation of the announced size; a longer body is an error
+		// of the transport's, a shorter one io.ErrUnexpectedEOF.
+		data = make([]byte, n)
+		var k int
+		k, err = io.ReadFull(resp.Body, data)
+		data = data[:k]
+	} else {
+		data, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	}
 	if err != nil {
 		return nil, &providers.Error{Err: fmt.Errorf("reading upstream answer: %w", err)}
 	}
@@ -173,6 +184,9 @@ func anthropicStatus(typ string) int {
 func (a *attempt) nextEvent(rd *sse.Reader) (*sse.Event, error) {
 	ev, err := rd.Next()
 	if err != nil {
+		if a.c.w.err != nil { // the flush before the read failed
+			return nil, a.c.w.err
+		}
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, &providers.Error{Err: fmt.Errorf("%w (%w)", providers.ErrTruncated, err)}
 		}
@@ -180,6 +194,12 @@ func (a *attempt) nextEvent(rd *sse.Reader) (*sse.Event, error) {
 	}
 	a.kick()
 	return ev, nil
+}
+
+// streamReader reads the upstream's events, flushing what was written to
+// the client before each read from the upstream (see flushBeforeRead).
+func (a *attempt) streamReader(body io.Reader) *sse.Reader {
+	return sse.NewReader(&flushBeforeRead{r: body, w: a.c.w})
 }
 
 // drain reads what the upstream sends after its terminating event (usually
@@ -208,12 +228,15 @@ var doneData = []byte("[DONE]")
 // copyOpenAIStream copies an OpenAI-format stream to the client event by
 // event. The first event is read before anything is written, so a failure
 // there can still be retried. With hideUsage the usage-only chunk (asked
-// for by the relay, not the client) is recorded but not sent.
+// for by the relay, not the client) is recorded but not sent. Events are
+// flushed before each read from the upstream (streamReader), not one by
+// one.
 func (a *attempt) copyOpenAIStream(resp *http.Response, hideUsage bool, m *meter) error {
 	defer resp.Body.Close()
-	rd := sse.NewReader(resp.Body)
+	rd := a.streamReader(resp.Body)
 	sw := sse.NewWriter(a.c.w)
-	model := a.c.req.Model
+	model := newModelName(a.c.req.Model)
+	var scratch []byte
 	for {
 		ev, err := a.nextEvent(rd)
 		if err != nil {
@@ -236,41 +259,114 @@ func (a *attempt) copyOpenAIStream(resp *http.Response, hideUsage bool, m *meter
 		if !gjson.ValidBytes(data) {
 			return &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
 		}
-		if pe := openAIBodyError(ev.Event, data); pe != nil {
-			return pe
+		modelv, choices, usage, errv := openAIMembers(data)
+		if ev.Event == "error" || errv.Exists() && errv.Type != gjson.Null {
+			if pe := openAIBodyError(ev.Event, data); pe != nil {
+				return pe
+			}
 		}
-		s := str(data)
-		choices := gjson.Get(s, "choices")
-		if u := gjson.Get(s, "usage"); u.IsObject() {
-			m.openAI(u)
-			if hideUsage && choices.Get("#").Int() == 0 {
+		if usage.IsObject() {
+			m.openAI(usage)
+			if hideUsage && !hasElements(choices) {
 				continue
 			}
 		}
 		choices.ForEach(func(_, ch gjson.Result) bool {
-			d := ch.Get("delta")
-			m.outBytes += len(d.Get("content").Str) + len(d.Get("reasoning_content").Str)
-			d.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
-				m.outBytes += len(tc.Get("function.arguments").Str)
+			ch.Get("delta").ForEach(func(k, v gjson.Result) bool {
+				switch k.Str {
+				case "content", "reasoning_content":
+					m.outBytes += len(v.Str)
+				case "tool_calls":
+					v.ForEach(func(_, tc gjson.Result) bool {
+						m.outBytes += len(tc.Get("function.arguments").Str)
+						return true
+					})
+				}
 				return true
 			})
 			return true
 		})
-		data = setModel(data, "model", model)
+		scratch, data = model.set(scratch, data, modelv)
 		if !a.committed {
 			a.startStream()
 		}
-		if err := a.sendEvent(sw, ev.Event, data); err != nil {
+		if err := sw.Event(ev.Event, data); err != nil {
 			return err
 		}
 	}
+}
+
+// openAIMembers finds, in one pass over an OpenAI answer or chunk, the
+// top-level members the relay reads.
+func openAIMembers(data []byte) (model, choices, usage, errv gjson.Result) {
+	gjson.Parse(str(data)).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			model = v
+		case "choices":
+			choices = v
+		case "usage":
+			usage = v
+		case "error":
+			errv = v
+		}
+		return true
+	})
+	return model, choices, usage, errv
+}
+
+// hasElements reports whether v is a non-empty array.
+func hasElements(v gjson.Result) bool {
+	n := false
+	v.ForEach(func(_, _ gjson.Result) bool {
+		n = true
+		return false
+	})
+	return n && v.IsArray()
+}
+
+// modelName is the public model name that stream events are rewritten to
+// carry.
+type modelName struct {
+	name   string
+	quoted []byte // its JSON string, when it needs no escaping
+}
+
+func newModelName(name string) modelName {
+	m := modelName{name: name}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return m
+		}
+	}
+	m.quoted = append(append(append(m.quoted, '"'), name...), '"')
+	return m
+}
+
+// set returns data with the member whose value is v (found by a top-level
+// pass over data) rewritten to the model name, built in buf when it
+// changes; data comes back as is when v is missing or already the name.
+// The new value replaces the old one byte for byte, so nothing else in
+// data moves.
+func (m modelName) set(buf, data []byte, v gjson.Result) ([]byte, []byte) {
+	if !v.Exists() || v.Type == gjson.String && v.Str == m.name {
+		return buf, data
+	}
+	end := v.Index + len(v.Raw)
+	if m.quoted == nil || v.Index <= 0 || end > len(data) || string(data[v.Index:end]) != v.Raw {
+		return buf, setModel(data, "model", m.name)
+	}
+	buf = append(buf[:0], data[:v.Index]...)
+	buf = append(buf, m.quoted...)
+	buf = append(buf, data[end:]...)
+	return buf, buf
 }
 
 // copyAnthropicStream copies an Anthropic Messages stream to the client
 // event by event, up to message_stop.
 func (a *attempt) copyAnthropicStream(resp *http.Response, m *meter) error {
 	defer resp.Body.Close()
-	rd := sse.NewReader(resp.Body)
+	rd := a.streamReader(resp.Body)
 	sw := sse.NewWriter(a.c.w)
 	model := a.c.req.Model
 	for {
@@ -304,12 +400,15 @@ func (a *attempt) copyAnthropicStream(resp *http.Response, m *meter) error {
 		if !a.committed {
 			a.startStream()
 		}
-		if err := a.sendEvent(sw, ev.Event, data); err != nil {
-			return err
-		}
 		if typ == "message_stop" {
+			if err := a.sendEvent(sw, ev.Event, data); err != nil {
+				return err
+			}
 			a.drain(resp.Body)
 			return nil
+		}
+		if err := sw.Event(ev.Event, data); err != nil {
+			return err
 		}
 	}
 }

@@ -3,6 +3,7 @@ package relay
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -15,6 +16,7 @@ type clientWriter struct {
 	rc      *http.ResponseController
 	now     func() time.Time
 	started bool
+	pending bool // written since the last flush
 	n       int64
 	first   time.Time
 	err     error
@@ -49,6 +51,7 @@ func (cw *clientWriter) Write(p []byte) (int, error) {
 	}
 	n, err := cw.w.Write(p)
 	cw.n += int64(n)
+	cw.pending = true
 	if n > 0 && cw.first.IsZero() {
 		cw.first = cw.now()
 	}
@@ -63,8 +66,27 @@ func (cw *clientWriter) flush() error {
 	if cw.err != nil {
 		return cw.err
 	}
+	cw.pending = false
 	if err := cw.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		cw.err = fmt.Errorf("%w: %w", errClientGone, err)
 	}
 	return cw.err
+}
+
+// flushBeforeRead is an upstream stream body that flushes what was written
+// to the client before each read: events that arrived together go out in
+// one write, and none waits for the upstream's next event, since a read
+// that might block comes only after the flush.
+type flushBeforeRead struct {
+	r io.Reader
+	w *clientWriter
+}
+
+func (f *flushBeforeRead) Read(p []byte) (int, error) {
+	if f.w.pending {
+		if err := f.w.flush(); err != nil {
+			return 0, err
+		}
+	}
+	return f.r.Read(p)
 }

@@ -30,6 +30,10 @@ type Event struct {
 	Retry string
 }
 
+// readBuffer is the size of a Reader's buffer: a typical chat chunk event
+// (a few hundred bytes) fits.
+const readBuffer = 1 << 10
+
 // Reader reads events from a stream.
 type Reader struct {
 	br   *bufio.Reader
@@ -40,9 +44,11 @@ type Reader struct {
 
 // NewReader returns a Reader reading from r.
 func NewReader(r io.Reader) *Reader {
-	// 4 KiB holds a typical event; longer lines are assembled in r.line,
-	// so the buffer bounds memory per open stream, not line length.
-	return &Reader{br: bufio.NewReaderSize(r, 4<<10)}
+	// Streams are read from an HTTP body that the transport already
+	// buffers, so a small buffer costs a few more in-memory reads, not
+	// system calls, and keeps the memory of each open stream down; a
+	// longer line is assembled in r.line.
+	return &Reader{br: bufio.NewReaderSize(r, readBuffer)}
 }
 
 // Next returns the next event. At a clean end of the stream (after a blank
@@ -124,9 +130,16 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 }
 
-// Writer writes events to a client.
+// maxKeptBuffer is the largest event buffer a Writer keeps for the next
+// event; a larger event's buffer is left to the garbage collector.
+const maxKeptBuffer = 16 << 10
+
+// Writer writes events to a client. It reuses one buffer for the events it
+// writes, so the io.Writer must not keep the slices it is given (none of
+// the standard library's does).
 type Writer struct {
-	w io.Writer
+	w   io.Writer
+	buf []byte
 }
 
 // NewWriter returns a Writer writing to w.
@@ -140,7 +153,7 @@ func (w *Writer) Data(data []byte) error {
 
 // Event writes one event with an optional name.
 func (w *Writer) Event(name string, data []byte) error {
-	buf := make([]byte, 0, len(name)+len(data)+16)
+	buf := w.buf[:0]
 	if name != "" {
 		buf = append(buf, "event: "...)
 		buf = append(buf, name...)
@@ -149,6 +162,9 @@ func (w *Writer) Event(name string, data []byte) error {
 	buf = append(buf, "data: "...)
 	buf = append(buf, data...)
 	buf = append(buf, "\n\n"...)
+	if cap(buf) <= maxKeptBuffer {
+		w.buf = buf
+	}
 	_, err := w.w.Write(buf)
 	return err
 }
