@@ -9,7 +9,7 @@ DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/internal/version.Commit=$(COMMIT) -X $(PKG)/internal/version.Date=$(DATE)
 # The race detector roughly doubles test time; CI keeps it on.
 RACE    ?= -race
-TIMEOUT ?= 8m
+TIMEOUT ?= 12m
 
 .PHONY: build test bench bench-go lint suites console console-test clean
 
