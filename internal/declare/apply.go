@@ -22,7 +22,7 @@ func (a *applier) provider(ctx context.Context, i int, p *providerDecl) error {
 		if next.APIKeySealed, err = a.seal(key); err != nil {
 			return errorf(path+".api_key", "%v", err)
 		}
-		if err := a.d.Providers.Create(ctx, Actor, next); err != nil {
+		if err := a.d.Providers.Create(ctx, a.actor(), next); err != nil {
 			return wrap(path, err)
 		}
 		a.sum.Created = append(a.sum.Created, what)
@@ -62,7 +62,7 @@ func (a *applier) provider(ctx context.Context, i int, p *providerDecl) error {
 		u.Enabled, changed = p.Enabled, true
 	}
 	return a.update(what, changed, func() error {
-		_, err := a.d.Providers.Update(ctx, Actor, row.ID, u, nil)
+		_, err := a.d.Providers.Update(ctx, a.actor(), row.ID, u, nil)
 		return wrap(path, err)
 	})
 }
@@ -136,7 +136,7 @@ func (a *applier) model(ctx context.Context, i int, m *modelDecl) error {
 		if m.OutputPrice != nil {
 			row.OutputPrice = *m.OutputPrice
 		}
-		if _, err := a.d.Stores.Models.Create(ctx, Actor, row, targets); err != nil {
+		if _, err := a.d.Stores.Models.Create(ctx, a.actor(), row, targets); err != nil {
 			return wrap(path, err)
 		}
 		a.sum.Created = append(a.sum.Created, what)
@@ -163,7 +163,7 @@ func (a *applier) model(ctx context.Context, i int, m *modelDecl) error {
 		}
 	}
 	return a.update(what, changed, func() error {
-		_, err := a.d.Stores.Models.Update(ctx, Actor, cur.ID, u)
+		_, err := a.d.Stores.Models.Update(ctx, a.actor(), cur.ID, u)
 		return wrap(path, err)
 	})
 }
@@ -184,7 +184,7 @@ func (a *applier) teamID(ctx context.Context, name string) (uint64, error) {
 			break
 		}
 	}
-	t, err := a.d.Stores.Teams.Create(ctx, Actor, name)
+	t, err := a.d.Stores.Teams.Create(ctx, a.actor(), name)
 	if err != nil {
 		return 0, err
 	}
@@ -257,7 +257,7 @@ func (a *applier) service(ctx context.Context, i int, s *serviceDecl) error {
 		if limits != nil {
 			svc.Limits = *limits
 		}
-		if err := a.d.Stores.Services.Create(ctx, Actor, svc, modelIDs); err != nil {
+		if err := a.d.Stores.Services.Create(ctx, a.actor(), svc, modelIDs); err != nil {
 			return wrap(path, err)
 		}
 		a.sum.Created = append(a.sum.Created, what)
@@ -291,7 +291,7 @@ func (a *applier) service(ctx context.Context, i int, s *serviceDecl) error {
 		}
 	}
 	return a.update(what, changed, func() error {
-		_, err := a.d.Stores.Services.Update(ctx, Actor, cur.ID, u)
+		_, err := a.d.Stores.Services.Update(ctx, a.actor(), cur.ID, u)
 		return wrap(path, err)
 	})
 }

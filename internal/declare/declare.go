@@ -113,6 +113,9 @@ type Deps struct {
 	// LookupEnv reads an environment variable for ${NAME} (os.LookupEnv
 	// in production).
 	LookupEnv func(name string) (string, bool)
+	// Actor is who the audit log names for the changes; empty means Actor
+	// (the package variable, "config file").
+	Actor admin.Actor
 }
 
 // Summary lists what Apply did, one "kind name" entry per resource.
@@ -285,6 +288,14 @@ func (a *applier) expandMap(path string, m map[string]string) error {
 }
 
 // applier applies one file.
+// actor is who the audit log names for a change.
+func (a *applier) actor() admin.Actor {
+	if a.d.Actor == (admin.Actor{}) {
+		return Actor
+	}
+	return a.d.Actor
+}
+
 type applier struct {
 	d   Deps
 	sum *Summary

@@ -621,3 +621,19 @@ prompts:
 		}
 	})
 }
+
+// TestActorNamesTheChanges: a caller other than the config file (the demo)
+// is named in the audit log for what it declares.
+func TestActorNamesTheChanges(t *testing.T) {
+	e := newTestEnv(t, "sqlite")
+	e.deps.Actor = admin.Actor{Email: "sluice demo"}
+	if _, err := Apply(context.Background(), example(t), e.deps); err != nil {
+		t.Fatal(err)
+	}
+	var byDemo, byFile int64
+	e.db.Model(&admin.AuditEntry{}).Where("actor_email = ?", "sluice demo").Count(&byDemo)
+	e.db.Model(&admin.AuditEntry{}).Where("actor_email = ?", "config file").Count(&byFile)
+	if byDemo == 0 || byFile != 0 {
+		t.Fatalf("audit entries by the demo %d, by the config file %d; want all by the demo", byDemo, byFile)
+	}
+}

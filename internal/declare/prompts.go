@@ -239,7 +239,7 @@ func (a *applier) prompt(ctx context.Context, i int, p *promptDecl) error {
 		if p.Description != nil {
 			row.Description = *p.Description
 		}
-		if cur, err = a.d.Prompts.Create(ctx, Actor, row); err != nil {
+		if cur, err = a.d.Prompts.Create(ctx, a.actor(), row); err != nil {
 			return wrap(path, err)
 		}
 		created = true
@@ -255,7 +255,7 @@ func (a *applier) prompt(ctx context.Context, i int, p *promptDecl) error {
 			u.ServiceID, changed = &svc.ID, true
 		}
 		if changed {
-			if cur, err = a.d.Prompts.Update(ctx, Actor, cur.ID, u); err != nil {
+			if cur, err = a.d.Prompts.Update(ctx, a.actor(), cur.ID, u); err != nil {
 				return wrap(path, err)
 			}
 		}
@@ -272,13 +272,13 @@ func (a *applier) prompt(ctx context.Context, i int, p *promptDecl) error {
 	if !same {
 		v := &prompts.Version{Model: p.Model, Messages: p.messages, Parameters: p.parameters,
 			VariablesSchema: p.schema, AllowedOverrides: p.overrides, Note: Note}
-		if err := a.d.Prompts.AddVersion(ctx, Actor, cur.ID, v); err != nil {
+		if err := a.d.Prompts.AddVersion(ctx, a.actor(), cur.ID, v); err != nil {
 			return wrap(path, err)
 		}
 		n, changed = v.Version, true
 	}
 	if (p.Publish == nil || *p.Publish) && cur.PublishedVersion != n {
-		if _, err := a.d.Prompts.Publish(ctx, Actor, cur.ID, n); err != nil {
+		if _, err := a.d.Prompts.Publish(ctx, a.actor(), cur.ID, n); err != nil {
 			return wrap(path, err)
 		}
 		changed = true

@@ -153,7 +153,7 @@ func seed(ctx context.Context, d Deps, f *fakes) (*Seeded, error) {
 		return nil, fmt.Errorf("demo resources: %w", err)
 	}
 	sum, err := declare.Apply(ctx, res, declare.Deps{Stores: s.stores, Providers: admin.NewProviders(d.DB.Gorm, d.Notifier, d.Clock),
-		Prompts: s.prompts, Sealer: d.Sealer})
+		Prompts: s.prompts, Sealer: d.Sealer, Actor: Actor})
 	if err != nil {
 		return nil, fmt.Errorf("demo resources: %w", err)
 	}

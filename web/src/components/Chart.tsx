@@ -37,6 +37,9 @@ export function describeSeries(title: string, series: ChartSeries[], fmt: (v: nu
   return `${title} over time. ${parts.join("; ")}.`;
 }
 
+/** Tick steps for counts: 1, 2, 5, 10, 20, 50 … up to 5e12. */
+export const INTEGER_INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
+
 export function Chart(props: {
   title: string;
   /** Bucket start times, ms since the epoch. */
@@ -48,6 +51,8 @@ export function Chart(props: {
   height?: number;
   /** Shown instead of the plot when there is nothing to draw. */
   empty?: string | false;
+  /** Counts: the y axis ticks only at whole numbers (no "1, 1, 0" from 0.5 rounded). */
+  integer?: boolean;
 }) {
   const id = useId();
   const fmt = props.format ?? ((v: number) => String(Math.round(v * 100) / 100));
@@ -90,6 +95,7 @@ export function Chart(props: {
       axes: [
         { stroke: "#616e7c", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dde2e8" } },
         { stroke: "#616e7c", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dde2e8" }, values: (_u, vals) => vals.map((v) => fmtRef.current(v)),
+          ...(props.integer ? { incrs: INTEGER_INCRS } : {}),
           size: (_u, values) => Math.max(40, ...(values ?? []).map((v) => String(v).length * 7 + 18)) },
       ],
       legend: { live: true },

@@ -8,7 +8,7 @@ import type { Analytics as AnalyticsData, AnalyticsGroup, AnalyticsPoint, Consum
 import { Chart, PALETTE, TimeRangePicker, type ChartSeries } from "../components/Chart";
 import { Button, ErrorBanner, PageHeader, Spinner, Table } from "../components/ui";
 import { fmtCompact, fmtCost, fmtInt, fmtMs } from "../lib/format";
-import { useQueryParams, useResource } from "../lib/hooks";
+import { useQueryParams, useResource, useInterval } from "../lib/hooks";
 import { bucketStarts, fillBuckets, rangeQuery, resolveRange, type Bucket, useNow } from "../lib/timerange";
 import { costAxis, EMPTY_RANGE, groupName, logsHref, msAxis } from "./Dashboard";
 import "./dashboard.css";
@@ -104,6 +104,7 @@ export default function Analytics() {
   const [q, setQ] = useQueryParams();
   const [, navigate] = useLocation();
   const [now, refresh] = useNow(useSearch());
+  useInterval(refresh, 60_000); // like the dashboard, but calmer: analytics ranges are longer
   const by = GROUP_BYS.some((g) => g.id === q.group_by) ? q.group_by : "service";
   const range = resolveRange(q, now, "24h");
   const rq = rangeQuery(range, now, q.bucket);
@@ -156,6 +157,7 @@ export default function Analytics() {
               times={times}
               empty={empty && EMPTY_RANGE}
               format={m.format}
+              integer={m.format === fmtCompact}
               summary={m.summable ? "sum" : "max"}
               height={180}
               series={groupSeries(times, a.data, a.groups, m, label)}

@@ -88,6 +88,7 @@ export default function Dashboard() {
             times={times}
             empty={empty && EMPTY_RANGE}
             format={fmtCompact}
+            integer
             series={[
               { label: "Requests", color: PALETTE[0], values: fill((p) => p.requests), fill: true },
               { label: "Errors", color: PALETTE[3], values: fill((p) => p.errors), fill: true },
@@ -109,6 +110,7 @@ export default function Dashboard() {
             times={times}
             empty={empty && EMPTY_RANGE}
             format={fmtCompact}
+            integer
             series={[
               { label: "Input tokens", color: PALETTE[0], values: fill((p) => p.tokens_in), fill: true },
               { label: "Output tokens", color: PALETTE[4], values: fill((p) => p.tokens_out), fill: true },
