@@ -1,17 +1,11 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
-	"io"
-	"net/http"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -20,39 +14,7 @@ import (
 // for /readyz.
 func startDemo(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	bin := sluiceBinary(t)
-	port := freePort(t)
-	cmd := exec.Command(bin, append([]string{"demo"}, args...)...)
-	cmd.Env = envWith(append([]string{"SLUICE_ADDR=127.0.0.1:" + strconv.Itoa(port), "SLUICE_LOG_LEVEL=warn"}, env...)...)
-	p := &proc{t: t, cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port), stdout: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.stdout.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-		}
-	}()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p.pw = pw
-	t.Cleanup(p.stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get(p.base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sluice demo never became ready; output:\n%s", p.output())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return startCommand(t, append([]string{"demo"}, args...), env)
 }
 
 // banner waits for the demo's banner (printed before the server serves,

@@ -82,9 +82,16 @@ func (p *proc) stop() {
 // /readyz.
 func startSluice(t *testing.T, env ...string) *proc {
 	t.Helper()
+	return startCommand(t, []string{"serve"}, env)
+}
+
+// startCommand runs the sluice command args (serve, demo …) with env on a
+// free port and waits for /readyz.
+func startCommand(t *testing.T, args []string, env []string) *proc {
+	t.Helper()
 	bin := sluiceBinary(t)
 	port := freePort(t)
-	cmd := exec.Command(bin, "serve")
+	cmd := exec.Command(bin, args...)
 	cmd.Env = envWith(append([]string{
 		"SLUICE_ADDR=127.0.0.1:" + strconv.Itoa(port),
 		"SLUICE_LOG_LEVEL=warn",
@@ -114,7 +121,7 @@ func startSluice(t *testing.T, env ...string) *proc {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("sluice never became ready; output:\n%s", p.output())
+			t.Fatalf("sluice %s never became ready; output:\n%s", args[0], p.output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
