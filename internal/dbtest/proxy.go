@@ -58,6 +58,14 @@ func (p *Proxy) serve(ln net.Listener) {
 				continue
 			}
 			p.mu.Lock()
+			if p.ln != ln {
+				// Stop ran while this connection was being set up: it
+				// must not outlive the outage.
+				p.mu.Unlock()
+				c.Close()
+				up.Close()
+				return
+			}
 			p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 			p.mu.Unlock()
 			go pipe(c, up)
