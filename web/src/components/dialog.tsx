@@ -2,6 +2,7 @@
 // confirm() every destructive action goes through, and toasts.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "../api/client";
 import { Button } from "./ui";
 
 export function Modal(props: { title: string; open: boolean; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
@@ -78,6 +79,31 @@ export function ConfirmHost() {
       </div>
     </Modal>
   );
+}
+
+/**
+ * confirmDelete asks first, then sends DELETE path and toasts done. It
+ * resolves true once deleted and false when cancelled or refused; the API's
+ * refusal is toasted, or handed to onError when the page shows it elsewhere.
+ */
+export async function confirmDelete(opts: {
+  title: string;
+  message: ComponentChildren;
+  confirmLabel: string;
+  path: string;
+  done?: string;
+  onError?: (e: Error) => void;
+}): Promise<boolean> {
+  if (!(await confirm({ title: opts.title, message: opts.message, confirmLabel: opts.confirmLabel }))) return false;
+  try {
+    await api.del(opts.path);
+  } catch (e) {
+    if (opts.onError) opts.onError(e as Error);
+    else toast((e as Error).message, "error");
+    return false;
+  }
+  if (opts.done) toast(opts.done);
+  return true;
 }
 
 interface Toast { id: number; text: string; tone: "ok" | "error" }

@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { api } from "../api/client";
 import type { Consumer, CreatedKey, Key, Page } from "../api/types";
-import { confirm, Modal, toast } from "../components/dialog";
+import { confirmDelete, Modal, toast } from "../components/dialog";
 import { Badge, Button, CopyButton, ErrorBanner, Field, FormError, PageHeader, Pager, SearchBox, Spinner, submitErrors, Table, type Errors } from "../components/ui";
 import { keyExpiry, keyState, useTeams, validateConsumer, validateKey, type ConsumerForm, type TeamChoice } from "../lib/access";
 import { fmtAgo, fmtTime } from "../lib/format";
@@ -24,21 +24,14 @@ export default function Consumers() {
   return params.id ? <ConsumerDetail id={Number(params.id)} /> : <ConsumerList />;
 }
 
-async function deleteConsumer(c: Consumer): Promise<boolean> {
-  const ok = await confirm({
+function deleteConsumer(c: Consumer): Promise<boolean> {
+  return confirmDelete({
     title: "Delete consumer",
     message: <>Delete <b>{c.name}</b>? Its keys and subscriptions are deleted with it: every call with its keys is refused at once. This cannot be undone.</>,
     confirmLabel: "Delete consumer",
+    path: `/consumers/${c.id}`,
+    done: `Consumer ${c.name} deleted`,
   });
-  if (!ok) return false;
-  try {
-    await api.del(`/consumers/${c.id}`);
-    toast(`Consumer ${c.name} deleted`);
-    return true;
-  } catch (e) {
-    toast((e as Error).message, "error");
-    return false;
-  }
 }
 
 function ConsumerList() {
@@ -160,17 +153,16 @@ function ConsumerDetail(props: { id: number }) {
   const c = con.data;
 
   const revoke = async (k: Key) => {
-    if (!(await confirm({ title: "Revoke key", message: <>Revoke key <b>{k.name}</b> (<code>{k.prefix}</code>)? The gateway refuses it at once; this cannot be undone.</>, confirmLabel: "Revoke key" }))) return;
     setRevoking(k.id);
-    try {
-      await api.del(`/consumers/${props.id}/keys/${encodeURIComponent(k.id)}`);
-      toast(`Key ${k.name} revoked`);
-      keys.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    } finally {
-      setRevoking(null);
-    }
+    const revoked = await confirmDelete({
+      title: "Revoke key",
+      message: <>Revoke key <b>{k.name}</b> (<code>{k.prefix}</code>)? The gateway refuses it at once; this cannot be undone.</>,
+      confirmLabel: "Revoke key",
+      path: `/consumers/${props.id}/keys/${encodeURIComponent(k.id)}`,
+      done: `Key ${k.name} revoked`,
+    });
+    setRevoking(null);
+    if (revoked) keys.reload();
   };
 
   if (!c) {

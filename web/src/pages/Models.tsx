@@ -8,7 +8,7 @@ import { useState } from "preact/hooks";
 import { useLocation, useParams, useSearch } from "wouter-preact";
 import { api } from "../api/client";
 import type { Breaker, Model, ModelTarget, Page, Provider } from "../api/types";
-import { confirm, Modal, toast } from "../components/dialog";
+import { confirmDelete, Modal, toast } from "../components/dialog";
 import { Badge, Button, ErrorBanner, Field, FormError, PageHeader, Pager, SearchBox, Spinner, StatusBadge, Table, type Errors } from "../components/ui";
 import { fmtAgo, fmtInt, fmtTime } from "../lib/format";
 import { useInterval, useQueryParams, useResource, useSession } from "../lib/hooks";
@@ -37,21 +37,19 @@ export default function Models() {
   const closeDetail = () => navigate(`/models${qs}`);
 
   const remove = async (m: Model) => {
-    if (!(await confirm({
+    const deleted = await confirmDelete({
       title: "Delete model",
       message: <>Delete <b>{m.name}</b> and its routes? Clients asking for it will get an unknown-model error. A model that a service offers cannot be deleted.</>,
       confirmLabel: "Delete model",
-    }))) return false;
-    try {
-      await api.del(`/models/${m.id}`);
+      path: `/models/${m.id}`,
+      done: `Model ${m.name} deleted`,
+      onError: (error) => setActionError({ title: `Cannot delete ${m.name}`, error }),
+    });
+    if (deleted) {
       setActionError(null);
-      toast(`Model ${m.name} deleted`);
       list.reload();
-      return true;
-    } catch (e) {
-      setActionError({ title: `Cannot delete ${m.name}`, error: e as Error });
-      return false;
     }
+    return deleted;
   };
 
   return (

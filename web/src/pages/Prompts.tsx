@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { api, ApiError, raw } from "../api/client";
 import type { Model, Page, Prompt, PromptDiff, PromptTestRun, PromptVersion, Service } from "../api/types";
-import { confirm, Modal, toast } from "../components/dialog";
+import { confirm, confirmDelete, Modal, toast } from "../components/dialog";
 import {
   Badge, Button, CopyButton, ErrorBanner, Field, FormError, PageHeader, Pager, SearchBox, Spinner, submitErrors, Table, Tabs, type Errors,
 } from "../components/ui";
@@ -241,18 +241,14 @@ function PromptDetail(props: { id: number }) {
 
   const remove = async () => {
     if (!p) return;
-    if (!(await confirm({
+    const deleted = await confirmDelete({
       title: "Delete prompt",
       message: <>Delete <b>{p.name}</b> and all its versions? Callers of <code>/v1/prompts/{p.slug}</code> will get 404.</>,
       confirmLabel: "Delete prompt",
-    }))) return;
-    try {
-      await api.del(`/prompts/${p.id}`);
-      toast(`Prompt ${p.name} deleted`);
-      navigate("/prompts");
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
+      path: `/prompts/${p.id}`,
+      done: `Prompt ${p.name} deleted`,
+    });
+    if (deleted) navigate("/prompts");
   };
 
   if (prompt.error && !p) {

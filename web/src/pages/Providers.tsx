@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { useLocation, useParams, useSearch } from "wouter-preact";
 import { api, ApiError } from "../api/client";
 import { providerKinds, type Breaker, type Page, type Provider, type ProviderTest } from "../api/types";
-import { confirm, Modal, toast } from "../components/dialog";
+import { confirmDelete, Modal, toast } from "../components/dialog";
 import { Badge, Button, ErrorBanner, Field, FormError, PageHeader, Pager, SearchBox, Spinner, StatusBadge, Table, type Errors } from "../components/ui";
 import { fmtAgo, fmtInt, fmtTime } from "../lib/format";
 import { useInterval, useQueryParams, useResource, useSession } from "../lib/hooks";
@@ -48,21 +48,19 @@ export default function Providers() {
   const closeDetail = () => navigate(`/providers${qs}`);
 
   const remove = async (p: Provider) => {
-    if (!(await confirm({
+    const deleted = await confirmDelete({
       title: "Delete provider",
       message: <>Delete <b>{p.name}</b> and its stored credential? A provider that a model still targets cannot be deleted.</>,
       confirmLabel: "Delete provider",
-    }))) return false;
-    try {
-      await api.del(`/providers/${p.id}`);
+      path: `/providers/${p.id}`,
+      done: `Provider ${p.name} deleted`,
+      onError: (error) => setActionError({ title: `Cannot delete ${p.name}`, error }),
+    });
+    if (deleted) {
       setActionError(null);
-      toast(`Provider ${p.name} deleted`);
       list.reload();
-      return true;
-    } catch (e) {
-      setActionError({ title: `Cannot delete ${p.name}`, error: e as Error });
-      return false;
     }
+    return deleted;
   };
 
   const rowActions = (p: Provider) => (

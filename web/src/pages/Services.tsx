@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { api } from "../api/client";
 import type { Model, Page, Prompt, Service } from "../api/types";
-import { confirm, Modal, toast } from "../components/dialog";
+import { confirmDelete, Modal, toast } from "../components/dialog";
 import { Badge, Button, ErrorBanner, Field, FormError, PageHeader, Pager, SearchBox, Spinner, submitErrors, Table, type Errors } from "../components/ui";
 import { limitsSummary, loggingSummary, serviceBody, serviceFields, serviceForm, slugify, useTeams, validateService, type ServiceForm, type TeamChoice } from "../lib/access";
 import { fmtTime } from "../lib/format";
@@ -32,21 +32,14 @@ function modelNames(s: Service): string {
   return s.models?.length ? s.models.map((m) => m.name).join(", ") : "";
 }
 
-async function deleteService(s: Service): Promise<boolean> {
-  const ok = await confirm({
+function deleteService(s: Service): Promise<boolean> {
+  return confirmDelete({
     title: "Delete service",
     message: <>Delete <b>{s.name}</b> (<code>{s.slug}</code>)? Its subscriptions are deleted too and its consumers lose access at once.</>,
     confirmLabel: "Delete service",
+    path: `/services/${s.id}`,
+    done: `Service ${s.name} deleted`,
   });
-  if (!ok) return false;
-  try {
-    await api.del(`/services/${s.id}`);
-    toast(`Service ${s.name} deleted`);
-    return true;
-  } catch (e) {
-    toast((e as Error).message, "error");
-    return false;
-  }
 }
 
 function ServiceList() {

@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Page, Team, TeamWithMembers, User } from "../api/types";
-import { confirm, Modal, toast } from "../components/dialog";
+import { confirmDelete, Modal, toast } from "../components/dialog";
 import { Button, ErrorBanner, Field, FormError, PageHeader, Pager, SearchBox, submitErrors, Table, type Errors } from "../components/ui";
 import { fmtTime } from "../lib/format";
 import { useQueryParams, useResource } from "../lib/hooks";
@@ -19,14 +19,14 @@ export default function Teams() {
   const [open, setOpen] = useState<number | null>(null);
 
   const remove = async (t: Team) => {
-    if (!(await confirm({ title: "Delete team", message: <>Delete <b>{t.name}</b>? Only a team that owns no services or consumers can be deleted.</>, confirmLabel: "Delete team" }))) return;
-    try {
-      await api.del(`/teams/${t.id}`);
-      toast(`Team ${t.name} deleted`);
-      teams.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
+    const deleted = await confirmDelete({
+      title: "Delete team",
+      message: <>Delete <b>{t.name}</b>? Only a team that owns no services or consumers can be deleted.</>,
+      confirmLabel: "Delete team",
+      path: `/teams/${t.id}`,
+      done: `Team ${t.name} deleted`,
+    });
+    if (deleted) teams.reload();
   };
 
   return (
@@ -122,13 +122,14 @@ function Members(props: { id: number; onClose: () => void }) {
     }
   };
   const removeMember = async (u: User) => {
-    if (!(await confirm({ title: "Remove member", message: <>Remove {u.email} from {team.data?.name}?</>, confirmLabel: "Remove" }))) return;
-    try {
-      await api.del(`/teams/${props.id}/members/${u.id}`);
-      team.reload();
-    } catch (e) {
-      setError(e as Error);
-    }
+    const removed = await confirmDelete({
+      title: "Remove member",
+      message: <>Remove {u.email} from {team.data?.name}?</>,
+      confirmLabel: "Remove",
+      path: `/teams/${props.id}/members/${u.id}`,
+      onError: setError,
+    });
+    if (removed) team.reload();
   };
   return (
     <Modal title={`Members of ${team.data?.name ?? "…"}`} open onClose={props.onClose}>
