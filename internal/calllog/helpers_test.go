@@ -82,12 +82,18 @@ func metric(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	return 0
 }
 
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// eventually polls cond until it holds; on timeout the test fails, saying
+// what each state func reports.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			var seen []string
+			for _, s := range state {
+				seen = append(seen, s())
+			}
+			t.Fatalf("timed out after %s waiting for %s %v", timeout, what, seen)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
