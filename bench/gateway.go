@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -305,21 +306,29 @@ func freePort() (int, error) {
 }
 
 // gatewayMain runs `sluice serve` in this process (BENCH_ROLE=gateway),
-// the same cli.Main as cmd/sluice, for CPU profiling: SIGUSR1 starts a
+// the same cli.Main as cmd/sluice, for profiling: SIGUSR1 starts a CPU
 // profile into the next BENCH_PROFILE_DIR/gateway-N.pprof, SIGUSR2 stops
-// it.
+// it, SIGWINCH writes a memory snapshot (memSnapshot).
 func gatewayMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	dir := os.Getenv("BENCH_PROFILE_DIR")
+	if os.Getenv("BENCH_MEM_DETAIL") != "" {
+		runtime.MemProfileRate = 1 // every allocation in the heap profile (slow)
+	}
 	sig := make(chan os.Signal, 4)
-	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	go func() {
-		n := 0
+		n, snaps := 0, 0
 		var f *os.File
 		var final string
 		for s := range sig {
 			switch {
+			case s == syscall.SIGWINCH:
+				snaps++
+				if err := memSnapshot(dir, snaps); err != nil {
+					fmt.Fprintln(os.Stderr, "bench gateway: memory snapshot:", err)
+				}
 			case s == syscall.SIGUSR1 && f == nil:
 				n++
 				final = filepath.Join(dir, fmt.Sprintf("gateway-%d.pprof", n))

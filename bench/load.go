@@ -233,7 +233,8 @@ type slowResult struct {
 // holdStreams opens n streams at once against ep and reads each to its
 // end, sampling pid's VmRSS every 50 ms meanwhile; the memory per open
 // stream is (peak − idle) / n.
-func holdStreams(ctx context.Context, ep endpoint, body []byte, n int, pid int) slowResult {
+func holdStreams(ctx context.Context, ep endpoint, body []byte, n int, pid int, atPeak func()) slowResult {
+	var peakOnce sync.Once
 	client := newClient(n)
 	defer client.CloseIdleConnections()
 	r := slowResult{Streams: n}
@@ -285,6 +286,9 @@ func holdStreams(ctx context.Context, ep endpoint, body []byte, n int, pid int) 
 				}
 				if v := open.Add(1); v > maxOpen.Load() {
 					maxOpen.Store(v) // racy max; fine for a report
+				}
+				if open.Load() == int64(n) && atPeak != nil {
+					peakOnce.Do(atPeak)
 				}
 				defer open.Add(-1)
 				b, err := io.ReadAll(resp.Body)

@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,30 @@ type options struct {
 	Out         string
 	LogLevel    string
 	KeepTemp    bool
+	// Only, when set, names the scenarios to run (see scenarioNames).
+	Only map[string]bool
+}
+
+// scenarioNames are the values --only takes.
+var scenarioNames = []string{"nonstream-1", "nonstream-50", "nonstream-200", "stream-1", "stream-50", "stream-200", "slow"}
+
+// runs reports whether the scenario called name is to run.
+func (o options) runs(name string) bool { return len(o.Only) == 0 || o.Only[name] }
+
+// parseOnly reads --only's comma-separated scenario names.
+func parseOnly(v string) (map[string]bool, error) {
+	if v == "" {
+		return nil, nil
+	}
+	set := map[string]bool{}
+	for _, n := range strings.Split(v, ",") {
+		n = strings.TrimSpace(n)
+		if !slices.Contains(scenarioNames, n) {
+			return nil, fmt.Errorf("--only: unknown scenario %q (one of %s)", n, strings.Join(scenarioNames, ", "))
+		}
+		set[n] = true
+	}
+	return set, nil
 }
 
 func main() {
@@ -64,7 +89,13 @@ func main() {
 	flag.StringVar(&o.Out, "out", "", "results JSON (default bench/results/latest.json in the repository)")
 	flag.StringVar(&o.LogLevel, "log-level", "info", "the gateway's SLUICE_LOG_LEVEL (info is the product default; its access log goes to a file)")
 	flag.BoolVar(&o.KeepTemp, "keep", false, "keep the temp dir (gateway log, database, profiles)")
+	only := flag.String("only", "", "run only these scenarios, comma-separated: "+strings.Join(scenarioNames, ", "))
 	flag.Parse()
+	var err error
+	if o.Only, err = parseOnly(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 
 	if reexecPinned(o) {
 		return // not reached: the process was replaced

@@ -172,6 +172,9 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 		if p.stream {
 			kind = "stream"
 		}
+		if !o.runs(fmt.Sprintf("%s-%d", strings.ReplaceAll(kind, "-", ""), p.conc)) {
+			continue
+		}
 		g := &group{Title: fmt.Sprintf("%s, %d concurrent", kind, p.conc), Stream: p.stream, Conc: p.conc}
 		progress("running: %s...", g.Title)
 		body := chatBody(benchModel, p.stream)
@@ -201,17 +204,35 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 	}
 	fake.stop()
 
+	var memOut strings.Builder // the slow streams' memory snapshot (--profile)
+
 	// Slow streams last, on a fresh fake and a fresh gateway, so that the
 	// idle RSS is a just-started process's and the difference is the
 	// streams' own, not reused garbage of the load scenarios.
-	if !res.GatewayDied && ctx.Err() == nil {
+	if !res.GatewayDied && ctx.Err() == nil && o.runs("slow") {
 		progress("running: %d slow streams (one event per %s), direct then through a fresh gateway...", o.SlowStreams, slowDelay)
 		fake, err = startFake(reply, replyWords(slowWords, 5), slowDelay)
 		if err != nil {
 			return 1, err
 		}
 		defer fake.stop()
-		gw, err = startGateway(ctx, pin.wrap(bin, "serve"), filepath.Join(tmp, "gateway-slow"), fake, o.LogLevel)
+		// With --profile the gateway runs in this binary (the same
+		// cli.Main), which on SIGWINCH writes a memory snapshot: one
+		// before the streams open and one while all are open.
+		argv, memDir := pin.wrap(bin, "serve"), ""
+		var extra []string
+		if o.Profile {
+			self, err := os.Executable()
+			if err != nil {
+				return 1, err
+			}
+			memDir = filepath.Join(tmp, "gateway-slow", "mem")
+			if err := os.MkdirAll(memDir, 0o755); err != nil {
+				return 1, err
+			}
+			argv, extra = pin.wrap(self), []string{"BENCH_ROLE=gateway", "BENCH_PROFILE_DIR=" + memDir}
+		}
+		gw, err = startGateway(ctx, argv, filepath.Join(tmp, "gateway-slow"), fake, o.LogLevel, extra...)
 		if err != nil {
 			return 1, err
 		}
@@ -219,9 +240,17 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 		time.Sleep(500 * time.Millisecond) // let start-up garbage settle
 		slowBody := chatBody(slowModel, true)
 		sg := &slowGroup{}
-		sg.Direct = holdStreams(ctx, directEP(fake.slow), slowBody, o.SlowStreams, fake.pid())
-		sg.Gateway = holdStreams(ctx, endpoint{URL: gw.base + "/v1/chat/completions", Token: gw.key}, slowBody, o.SlowStreams, gw.pid())
+		sg.Direct = holdStreams(ctx, directEP(fake.slow), slowBody, o.SlowStreams, fake.pid(), nil)
+		var snap func()
+		if memDir != "" {
+			gw.signal(syscall.SIGWINCH) // the idle snapshot
+			snap = func() { gw.signal(syscall.SIGWINCH) }
+		}
+		sg.Gateway = holdStreams(ctx, endpoint{URL: gw.base + "/v1/chat/completions", Token: gw.key}, slowBody, o.SlowStreams, gw.pid(), snap)
 		res.Slow = sg
+		if memDir != "" {
+			memReport(&memOut, memDir, o.SlowStreams)
+		}
 		if !gw.alive() {
 			res.GatewayDied, gatewayLog = true, gw.logTail()
 		}
@@ -229,6 +258,7 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 	}
 
 	var prof strings.Builder // printed after the targets
+	prof.WriteString(memOut.String())
 	if o.Profile && !res.GatewayDied && ctx.Err() == nil {
 		progress("running: CPU profile of an in-process gateway (runtime/pprof)...")
 		profiles, err := profileGateway(ctx, o, pin, filepath.Join(tmp, "profile"), fake, filepath.Join(root, "bench", "results"), &prof)
