@@ -28,6 +28,8 @@ suites:
 
 test: suites console-test
 	CGO_ENABLED=1 $(GO) test $(RACE) -timeout $(TIMEOUT) -count=1 ./...
+	@# Stack sizes are measured without the race detector, which enlarges every frame.
+	CGO_ENABLED=1 $(GO) test -count=1 -run 'TestOpenStreamStackStaysSmall' ./server
 	@$(MAKE) --no-print-directory suites
 
 # bench is the load benchmark (bench/README.md): the gateway against a

@@ -135,7 +135,6 @@ func (s *Server) authenticate(c *gin.Context) {
 	cl := callOf(c)
 	cl.consumerID, cl.keyID = k.ConsumerID, k.ID
 	cl.authDone = time.Now()
-	c.Next()
 }
 
 // readModel reads the JSON body and the model it names.
@@ -183,7 +182,6 @@ func (s *Server) readModel(c *gin.Context) {
 	cl := callOf(c)
 	cl.body, cl.model = body, model.Str
 	cl.estTokens = len(body)/4 + max(maxTokens, 0)
-	c.Next()
 }
 
 func firstNonSpace(b []byte) int {
@@ -205,7 +203,6 @@ func (s *Server) authorize(c *gin.Context) {
 		return
 	}
 	cl.grant = g
-	c.Next()
 }
 
 // limit applies the service's per-subscription limits, with an estimate
@@ -214,7 +211,6 @@ func (s *Server) limit(c *gin.Context) {
 	cl := callOf(c)
 	l := cl.grant.Service.Limits
 	if l == (limits.Limits{}) {
-		c.Next()
 		return
 	}
 	d, err := s.deps.Access.Limiter.Admit(c.Request.Context(), cl.grant.Subscription.LimitKey, l, cl.estTokens)
@@ -227,9 +223,7 @@ func (s *Server) limit(c *gin.Context) {
 		fail(c, &apierr.Error{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Code: "rate_limit_exceeded",
 			Message: "rate limit reached for service " + strconv.Quote(cl.grant.Service.Slug) + " (" + d.Reason + "); retry after " +
 				c.Writer.Header().Get("Retry-After") + " s"})
-		return
 	}
-	c.Next()
 }
 
 // listModels answers GET /v1/models with the models this key may call.

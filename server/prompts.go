@@ -59,7 +59,6 @@ func (s *Server) readPrompt(c *gin.Context) {
 	cl.body, cl.model, cl.stream = chat, p.Template.Model, pc.Stream
 	cl.estTokens = len(chat)/4 + max(int(maxTokens.Int()), 0)
 	c.Set(ctxPrompt, p)
-	c.Next()
 }
 
 // promptReply turns the relay's chat.completion into a prompt.completion.

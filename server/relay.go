@@ -52,5 +52,4 @@ func messagesOp(r Relay) func(context.Context, http.ResponseWriter, *relay.Reque
 // error envelope (/v1/messages is called by Anthropic SDKs).
 func anthropicErrors(c *gin.Context) {
 	callOf(c).anthropic = true
-	c.Next()
 }

@@ -39,6 +39,8 @@ type gateway struct {
 	fake *openaifake.Fake
 	url  string
 	log  *collector
+	// upstream is the fake's base URL.
+	upstream string
 }
 
 // collector is a call log that keeps the records.
@@ -107,7 +109,7 @@ func newGatewayTraced(t *testing.T, l admin.Limits, mkLog func(db *gorm.DB) Call
 	}})
 	srv := httptest.NewServer(e.s.Handler())
 	t.Cleanup(srv.Close)
-	return &gateway{accessEnv: e, fake: fake, url: srv.URL, log: log}
+	return &gateway{accessEnv: e, fake: fake, url: srv.URL, log: log, upstream: up.URL}
 }
 
 func (g *gateway) openai() *openai.Client {

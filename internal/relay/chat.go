@@ -19,32 +19,54 @@ import (
 // Chat relays POST /v1/chat/completions. It writes the whole answer,
 // success or error, to w and returns what happened.
 func (r *Relay) Chat(ctx context.Context, w http.ResponseWriter, req *Request) *Result {
-	includeUsage := gjson.GetBytes(req.Body, "stream_options.include_usage").Bool()
-	var unified *providers.ChatRequest // decoded once, for translating targets
-	var decodeErr error
-	m := &meter{}
-	res := r.serve(ctx, w, req, dialectOpenAI, req.Targets, func(a *attempt) error {
-		*m = meter{}
-		if pt, ok := passthrough(a.t.Provider, providers.OpChat); ok {
-			return a.passChat(pt, includeUsage, m)
-		}
-		if unified == nil && decodeErr == nil {
-			unified, decodeErr = decodeChat(req.Body)
-		}
-		if decodeErr != nil {
-			return decodeErr
-		}
-		cr := *unified
-		cr.Model = a.t.UpstreamModel
-		if req.Stream {
-			return a.translateChatStream(&cr, includeUsage, m)
-		}
-		return a.translateChat(&cr, m)
-	})
+	ch := &chatCall{req: req, includeUsage: includeUsage(req.Body)}
+	res := r.serve(ctx, w, req, dialectOpenAI, req.Targets, ch.attempt)
 	if res.answered {
-		m.result(res, req.Body)
+		ch.m.result(res, req.Body)
 	}
 	return res
+}
+
+// includeUsage reports whether a chat body asks for usage on its stream.
+//
+//go:noinline
+func includeUsage(body []byte) bool {
+	return gjson.GetBytes(body, "stream_options.include_usage").Bool()
+}
+
+// chatCall is one chat completions call across its attempts.
+type chatCall struct {
+	req          *Request
+	includeUsage bool
+	m            meter
+	unified      *providers.ChatRequest // decoded once, for translating targets
+	decodeErr    error
+}
+
+func (ch *chatCall) attempt(a *attempt) error {
+	ch.m = meter{}
+	if pt, ok := passthrough(a.t.Provider, providers.OpChat); ok {
+		return a.passChat(pt, ch.includeUsage, &ch.m)
+	}
+	return ch.translate(a)
+}
+
+// translate runs an attempt on a target of another format.
+//
+//go:noinline
+func (ch *chatCall) translate(a *attempt) error {
+	if ch.unified == nil && ch.decodeErr == nil {
+		ch.unified, ch.decodeErr = decodeChat(ch.req.Body)
+	}
+	if ch.decodeErr != nil {
+		return ch.decodeErr
+	}
+	cr := *ch.unified
+	cr.Model = a.t.UpstreamModel
+	if ch.req.Stream {
+		return a.translateChatStream(&cr, ch.includeUsage, &ch.m)
+	}
+	return a.translateChat(&cr, &ch.m)
 }
 
 // decodeChat decodes a chat completions body for translation; a body that
@@ -67,25 +89,47 @@ func decodeChat(body []byte) (*providers.ChatRequest, error) {
 // passChat forwards the client's body with only "model" rewritten (and,
 // for a stream, include_usage added so that usage can be counted).
 func (a *attempt) passChat(pt providers.Passthrough, includeUsage bool, m *meter) error {
-	req := a.c.req
-	body, err := sjson.SetBytes(req.Body, "model", a.t.UpstreamModel)
+	body, hide, err := a.passChatBody(includeUsage)
 	if err != nil {
-		return apierr.BadRequest("model", "the request body could not be rewritten: "+err.Error())
-	}
-	hide := false
-	if req.Stream && !includeUsage {
-		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
-			return apierr.BadRequest("stream_options", "the request body could not be rewritten: "+err.Error())
-		}
-		hide = true
+		return err
 	}
 	resp, err := a.forward(pt, providers.OpChat, body, openAIError)
 	if err != nil {
 		return err
 	}
-	if req.Stream {
+	if a.c.req.Stream {
 		return a.copyOpenAIStream(resp, hide, m)
 	}
+	return a.passChatAnswer(resp, m)
+}
+
+// passChatBody is the body passChat sends: the client's with "model"
+// rewritten and, on a stream the client asked no usage of, include_usage
+// added (hide is then true). Apart from passChat, whose frame stays on the
+// stack for the whole stream, to keep that frame small.
+//
+//go:noinline
+func (a *attempt) passChatBody(includeUsage bool) (body []byte, hide bool, err error) {
+	req := a.c.req
+	body, err = sjson.SetBytes(req.Body, "model", a.t.UpstreamModel)
+	if err != nil {
+		return nil, false, apierr.BadRequest("model", "the request body could not be rewritten: "+err.Error())
+	}
+	if req.Stream && !includeUsage {
+		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
+			return nil, false, apierr.BadRequest("stream_options", "the request body could not be rewritten: "+err.Error())
+		}
+		hide = true
+	}
+	return body, hide, nil
+}
+
+// passChatAnswer reads a whole passed-through answer, meters it and writes
+// it to the client with the public model name.
+//
+//go:noinline
+func (a *attempt) passChatAnswer(resp *http.Response, m *meter) error {
+	req := a.c.req
 	data, err := readJSON(resp)
 	if err != nil {
 		return err

@@ -204,6 +204,8 @@ func (a *attempt) streamReader(body io.Reader) *sse.Reader {
 
 // drain reads what the upstream sends after its terminating event (usually
 // nothing), for at most drainWait, so its connection can be reused.
+//
+//go:noinline
 func (a *attempt) drain(body io.Reader) {
 	a.watchdog.Reset(drainWait)
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
@@ -231,88 +233,139 @@ var doneData = []byte("[DONE]")
 // for by the relay, not the client) is recorded but not sent. Events are
 // flushed before each read from the upstream (streamReader), not one by
 // one.
+//
+// The frames of a stream's loop stay on its goroutine's stack for as long
+// as it lasts, under everything each event calls (JSON scanning, number
+// parsing, writes to the client): the loop keeps its state on the heap
+// and handles each event in a function of its own, so that the deepest
+// of those calls stays under 8 KiB, past which Go doubles the stack to
+// 16 KiB for the rest of the stream (see bench/README.md, memory).
 func (a *attempt) copyOpenAIStream(resp *http.Response, hideUsage bool, m *meter) error {
-	defer resp.Body.Close()
-	rd := a.streamReader(resp.Body)
-	sw := sse.NewWriter(a.c.w)
-	model := newModelName(a.c.req.Model)
-	var scratch []byte
+	s := a.newOpenAIStream(resp.Body, hideUsage, m)
 	for {
-		ev, err := a.nextEvent(rd)
-		if err != nil {
-			return err
-		}
-		data := bytes.TrimSpace(ev.Data)
-		if len(data) == 0 {
-			continue
-		}
-		if bytes.Equal(data, doneData) {
-			if !a.committed {
-				a.startStream()
+		ev, err := a.nextEvent(s.rd)
+		if err == nil {
+			var done bool
+			if done, err = s.event(ev); done && err == nil {
+				a.drain(resp.Body)
 			}
-			if err := a.sendEvent(sw, "", doneData); err != nil {
-				return err
-			}
-			a.drain(resp.Body)
-			return nil
-		}
-		if !gjson.ValidBytes(data) {
-			return &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
-		}
-		modelv, choices, usage, errv := openAIMembers(data)
-		if ev.Event == "error" || errv.Exists() && errv.Type != gjson.Null {
-			if pe := openAIBodyError(ev.Event, data); pe != nil {
-				return pe
-			}
-		}
-		if usage.IsObject() {
-			m.openAI(usage)
-			if hideUsage && !hasElements(choices) {
+			if !done && err == nil {
 				continue
 			}
 		}
-		choices.ForEach(func(_, ch gjson.Result) bool {
-			ch.Get("delta").ForEach(func(k, v gjson.Result) bool {
-				switch k.Str {
-				case "content", "reasoning_content":
-					m.outBytes += len(v.Str)
-				case "tool_calls":
-					v.ForEach(func(_, tc gjson.Result) bool {
-						m.outBytes += len(tc.Get("function.arguments").Str)
-						return true
-					})
-				}
-				return true
-			})
-			return true
-		})
-		scratch, data = model.set(scratch, data, modelv)
+		_ = resp.Body.Close()
+		return err
+	}
+}
+
+// openAIStream is the state of copyOpenAIStream between events.
+type openAIStream struct {
+	a         *attempt
+	rd        *sse.Reader
+	sw        *sse.Writer
+	model     modelName
+	hideUsage bool
+	m         *meter
+	scratch   []byte
+	members   openAIChunk
+}
+
+//go:noinline
+func (a *attempt) newOpenAIStream(body io.Reader, hideUsage bool, m *meter) *openAIStream {
+	return &openAIStream{a: a, sw: sse.NewWriter(a.c.w), model: newModelName(a.c.req.Model), hideUsage: hideUsage, m: m,
+		rd: a.streamReader(body)}
+}
+
+// openAIChunk holds the top-level members of an OpenAI chunk or answer
+// that the relay reads.
+type openAIChunk struct {
+	model, choices, usage, err gjson.Result
+}
+
+// event handles one upstream event; done is true after data: [DONE].
+//
+//go:noinline
+func (s *openAIStream) event(ev *sse.Event) (done bool, err error) {
+	a := s.a
+	data := bytes.TrimSpace(ev.Data)
+	if len(data) == 0 {
+		return false, nil
+	}
+	if bytes.Equal(data, doneData) {
 		if !a.committed {
 			a.startStream()
 		}
-		if err := sw.Event(ev.Event, data); err != nil {
-			return err
+		return true, a.sendEvent(s.sw, "", doneData)
+	}
+	if !gjson.ValidBytes(data) {
+		return false, &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
+	}
+	mb := &s.members
+	mb.find(data)
+	if ev.Event == "error" || mb.err.Exists() && mb.err.Type != gjson.Null {
+		if pe := openAIBodyError(ev.Event, data); pe != nil {
+			return false, pe
 		}
 	}
+	if mb.usage.IsObject() {
+		s.m.openAI(mb.usage)
+		if s.hideUsage && !hasElements(mb.choices) {
+			return false, nil
+		}
+	}
+	s.m.openAIDeltas(mb.choices)
+	s.scratch, data = s.model.set(s.scratch, data, mb.model)
+	if !a.committed {
+		a.startStream()
+	}
+	return false, s.sw.Event(ev.Event, data)
+}
+
+// openAIDeltas counts the text of a chunk's choices' deltas.
+//
+//go:noinline
+func (m *meter) openAIDeltas(choices gjson.Result) {
+	choices.ForEach(func(_, ch gjson.Result) bool {
+		ch.Get("delta").ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "content", "reasoning_content":
+				m.outBytes += len(v.Str)
+			case "tool_calls":
+				v.ForEach(func(_, tc gjson.Result) bool {
+					m.outBytes += len(tc.Get("function.arguments").Str)
+					return true
+				})
+			}
+			return true
+		})
+		return true
+	})
 }
 
 // openAIMembers finds, in one pass over an OpenAI answer or chunk, the
 // top-level members the relay reads.
 func openAIMembers(data []byte) (model, choices, usage, errv gjson.Result) {
+	var c openAIChunk
+	c.find(data)
+	return c.model, c.choices, c.usage, c.err
+}
+
+// find fills c from data in one pass over its top-level members.
+func (c *openAIChunk) find(data []byte) {
+	*c = openAIChunk{}
 	gjson.Parse(str(data)).ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
-			model = v
+			c.model = v
 		case "choices":
-			choices = v
+			c.choices = v
 		case "usage":
-			usage = v
+			c.usage = v
 		case "error":
-			errv = v
+			c.err = v
 		}
 		return true
 	})
-	return model, choices, usage, errv
 }
 
 // hasElements reports whether v is a non-empty array.

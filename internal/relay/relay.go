@@ -218,6 +218,10 @@ type call struct {
 	dialect  dialect
 	start    time.Time
 	deadline time.Time // logical, on r.cfg.Now's clock
+	// retryAfter is each target's Retry-After, once one sent it. The
+	// call's state is kept here, not in serve's frame, which stays on the
+	// stack for the whole of a stream (see copyOpenAIStream).
+	retryAfter map[string]time.Duration
 }
 
 // try runs one attempt; it returns nil once the whole answer was written.
@@ -238,7 +242,6 @@ func (r *Relay) serve(ctx context.Context, w http.ResponseWriter, req *Request, 
 
 	order := byPriority(targets)
 	tried := make([]bool, len(order))
-	retryAfter := map[string]time.Duration{}
 	var last *failure
 	var lastTarget *Target
 	skips := 0
@@ -247,7 +250,7 @@ func (r *Relay) serve(ctx context.Context, w http.ResponseWriter, req *Request, 
 			last = c.gone()
 			break
 		}
-		i, wait := c.next(n, order, tried, retryAfter)
+		i, wait := c.next(n, order, tried, c.retryAfter)
 		if i < 0 {
 			break
 		}
@@ -282,57 +285,83 @@ func (r *Relay) serve(ctx context.Context, w http.ResponseWriter, req *Request, 
 			}
 			return c.res
 		}
-		f := c.classify(a, err)
-		at := &c.res.Attempts[len(c.res.Attempts)-1]
-		at.Err = f.logMessage()
-		if at.Status == 0 {
-			at.Status = f.upstream
-		}
-		switch {
-		case f.clientGone || f.own || f.deadline:
-			r.breakers.release(t.ID)
-		case f.retryable:
-			r.breakers.failure(t.ID, r.cfg.Now())
-		default:
-			r.breakers.success(t.ID)
-		}
-		if !f.clientGone && !f.own {
-			r.log.Warn("upstream attempt failed", "request_id", req.RequestID, "model", req.Model,
-				"target", t.ID, "status", f.upstream, "retryable", f.retryable, "err", f.logMessage())
-		}
+		f := c.failed(a, err)
 		if f.upstream != 0 || a.committed {
 			lastTarget = t
 		}
 		if a.committed {
-			c.res.answered = true
-			// Bytes reached the client: never retry; end the stream with
-			// an error event in the client's format.
-			c.res.Target = t
-			c.res.ErrMessage = f.message
-			if f.clientGone {
-				c.res.Status = 499
-			} else {
-				c.res.Status = http.StatusOK
-				d.streamError(c.w, f)
-			}
 			return c.res
 		}
 		last = f
 		if f.retryAfter > 0 {
-			retryAfter[t.ID] = f.retryAfter
+			if c.retryAfter == nil {
+				c.retryAfter = map[string]time.Duration{}
+			}
+			c.retryAfter[t.ID] = f.retryAfter
 		}
 		if !f.retryable {
 			break
 		}
 	}
 	if last == nil {
-		last = &failure{status: http.StatusServiceUnavailable,
-			message: fmt.Sprintf("no target could be tried for model %q: all are disabled or their circuits are open; retry later", req.Model),
-			err:     errNoTarget}
+		last = noTarget(req.Model)
 	}
 	c.res.Target = lastTarget
 	c.fail(last)
 	return c.res
+}
+
+// The helpers below are apart from serve, whose frame stays on the stack
+// for the whole of a stream, so that frame stays small.
+
+// failed records a failed attempt: its error, the target's breaker, a log
+// line; when bytes had reached the client the call ends here, with an
+// error event in the client's format.
+//
+//go:noinline
+func (c *call) failed(a *attempt, err error) *failure {
+	r, t := c.r, a.t
+	f := c.classify(a, err)
+	at := &c.res.Attempts[len(c.res.Attempts)-1]
+	at.Err = f.logMessage()
+	if at.Status == 0 {
+		at.Status = f.upstream
+	}
+	switch {
+	case f.clientGone || f.own || f.deadline:
+		r.breakers.release(t.ID)
+	case f.retryable:
+		r.breakers.failure(t.ID, r.cfg.Now())
+	default:
+		r.breakers.success(t.ID)
+	}
+	if !f.clientGone && !f.own {
+		r.log.Warn("upstream attempt failed", "request_id", c.req.RequestID, "model", c.req.Model,
+			"target", t.ID, "status", f.upstream, "retryable", f.retryable, "err", f.logMessage())
+	}
+	if a.committed {
+		c.res.answered = true
+		// Bytes reached the client: never retry; end the stream with an
+		// error event in the client's format.
+		c.res.Target = t
+		c.res.ErrMessage = f.message
+		if f.clientGone {
+			c.res.Status = 499
+		} else {
+			c.res.Status = http.StatusOK
+			c.dialect.streamError(c.w, f)
+		}
+	}
+	return f
+}
+
+// noTarget is the failure of a call none of whose targets could be tried.
+//
+//go:noinline
+func noTarget(model string) *failure {
+	return &failure{status: http.StatusServiceUnavailable,
+		message: fmt.Sprintf("no target could be tried for model %q: all are disabled or their circuits are open; retry later", model),
+		err:     errNoTarget}
 }
 
 // fail answers the client with f, unless it went away.

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"encoding/json"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -29,12 +28,38 @@ func (m *meter) result(res *Result, body []byte) {
 	res.UsageEstimated = true
 }
 
-// openAI takes an OpenAI usage object.
+// openAI takes an OpenAI usage object. It is read with gjson, not
+// encoding/json: that reflection costs more, and it runs deep in a
+// stream's stack (see copyOpenAIStream).
+//
+//go:noinline
 func (m *meter) openAI(u gjson.Result) {
-	var out providers.Usage
-	if json.Unmarshal([]byte(u.Raw), &out) == nil {
-		m.usage, m.reported = out, true
+	if !u.IsObject() {
+		return
 	}
+	var out providers.Usage
+	u.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "prompt_tokens":
+			out.PromptTokens = int(v.Int())
+		case "completion_tokens":
+			out.CompletionTokens = int(v.Int())
+		case "total_tokens":
+			out.TotalTokens = int(v.Int())
+		case "prompt_tokens_details":
+			if v.IsObject() {
+				out.PromptTokensDetails = &providers.PromptTokensDetails{CachedTokens: int(v.Get("cached_tokens").Int()),
+					AudioTokens: int(v.Get("audio_tokens").Int()), CacheCreationTokens: int(v.Get("cache_creation_tokens").Int())}
+			}
+		case "completion_tokens_details":
+			if v.IsObject() {
+				out.CompletionTokensDetails = &providers.CompletionTokensDetails{ReasoningTokens: int(v.Get("reasoning_tokens").Int()),
+					AudioTokens: int(v.Get("audio_tokens").Int())}
+			}
+		}
+		return true
+	})
+	m.usage, m.reported = out, true
 }
 
 // unified takes usage a provider reported.

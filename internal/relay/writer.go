@@ -16,6 +16,8 @@ type clientWriter struct {
 	rc      *http.ResponseController
 	now     func() time.Time
 	started bool
+	stream  bool // the answer is an event stream
+	flushed bool // the response headers went out
 	pending bool // written since the last flush
 	n       int64
 	first   time.Time
@@ -38,6 +40,7 @@ func (cw *clientWriter) commit(status int, contentType string) {
 	h := cw.w.Header()
 	h.Set("Content-Type", contentType)
 	if contentType == "text/event-stream" {
+		cw.stream = true
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Accel-Buffering", "no")
 		h.Del("Content-Length")
@@ -48,6 +51,13 @@ func (cw *clientWriter) commit(status int, contentType string) {
 func (cw *clientWriter) Write(p []byte) (int, error) {
 	if cw.err != nil {
 		return 0, cw.err
+	}
+	if cw.stream && !cw.flushed && cw.n+int64(len(p)) > responseBuffer {
+		// This write would send the headers from deep in a stream's
+		// stack: send them first (see flush).
+		if err := cw.flush(); err != nil {
+			return 0, err
+		}
 	}
 	n, err := cw.w.Write(p)
 	cw.n += int64(n)
@@ -61,13 +71,34 @@ func (cw *clientWriter) Write(p []byte) (int, error) {
 	return n, cw.err
 }
 
+// responseBuffer is what net/http buffers of an answer before it sends
+// the response headers (bufferBeforeChunkingSize).
+const responseBuffer = 2048
+
 // flush sends what was written to the client now.
+//
+// The first flush of a stream writes the response headers. net/http's
+// code for that has a stack frame of 2.8 KB, and a stream's goroutine is
+// already deep there (server, middleware, relay, stream reader): together
+// they pass 8 KiB, and Go then doubles the stack to 16 KiB and keeps it
+// for as long as the stream lasts. So that flush runs on a short-lived
+// goroutine while this one waits, the way upstream.OffStack runs the
+// upstream round trip.
 func (cw *clientWriter) flush() error {
 	if cw.err != nil {
 		return cw.err
 	}
 	cw.pending = false
-	if err := cw.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	var err error
+	if cw.flushed {
+		err = cw.rc.Flush()
+	} else {
+		cw.flushed = true
+		done := make(chan error, 1)
+		go func() { done <- cw.rc.Flush() }()
+		err = <-done
+	}
+	if err != nil && !errors.Is(err, http.ErrNotSupported) {
 		cw.err = fmt.Errorf("%w: %w", errClientGone, err)
 	}
 	return cw.err

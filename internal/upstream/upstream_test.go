@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -98,4 +100,63 @@ func TestTrace(t *testing.T) {
 	mu.Lock()
 	assert.Equal(t, 1, hooked)
 	mu.Unlock()
+}
+
+// goroutineID reads the calling goroutine's number from its stack trace
+// (tests only).
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := strings.Fields(string(buf))
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type closer struct {
+	roundTripFunc
+	closed atomic.Int64
+}
+
+func (c *closer) CloseIdleConnections() { c.closed.Add(1) }
+
+// TestOffStack: the round trip runs on another goroutine, its answer and
+// error come back as they were, a panic comes back as an error, and idle
+// connections are closed through it.
+func TestOffStack(t *testing.T) {
+	caller := goroutineID()
+	var ran string
+	want := &http.Response{StatusCode: 299}
+	inner := &closer{roundTripFunc: func(r *http.Request) (*http.Response, error) {
+		ran = goroutineID()
+		switch r.URL.Path {
+		case "/panic":
+			panic("boom")
+		case "/fail":
+			return nil, errors.New("refused")
+		}
+		return want, nil
+	}}
+	rt := upstream.OffStack(inner)
+
+	req := httptest.NewRequest(http.MethodGet, "http://upstream/ok", nil)
+	resp, err := rt.RoundTrip(req)
+	require.NoError(t, err)
+	assert.Same(t, want, resp)
+	assert.NotEmpty(t, ran)
+	assert.NotEqual(t, caller, ran, "the round trip ran on the caller's goroutine")
+
+	_, err = rt.RoundTrip(httptest.NewRequest(http.MethodGet, "http://upstream/fail", nil))
+	assert.EqualError(t, err, "refused")
+
+	_, err = rt.RoundTrip(httptest.NewRequest(http.MethodGet, "http://upstream/panic", nil))
+	assert.ErrorContains(t, err, "upstream transport panicked: boom")
+
+	(&http.Client{Transport: rt}).CloseIdleConnections()
+	assert.EqualValues(t, 1, inner.closed.Load())
 }
