@@ -227,7 +227,10 @@ func serve(ctx context.Context, args []string, env func(string) (string, bool), 
 			return err
 		}
 	}
-	log := newLogger(cfg, stderr)
+	logOut := newLogBuffer(stderr)
+	defer logOut.Close()
+	log := newLogger(cfg, logOut)
+	log = slog.New(flushOnWarn{log.Handler(), logOut})
 	log.Info("starting", "version", version.Version, "commit", version.Commit, "database", cfg.Database.Driver)
 
 	sec, err := secret.Load(cfg.SecretKey, cfg.DataDir)
