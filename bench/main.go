@@ -77,6 +77,8 @@ func main() {
 		os.Exit(fakeMain())
 	case "gateway":
 		os.Exit(gatewayMain())
+	case "goproxy":
+		os.Exit(goproxyMain())
 	}
 	var o options
 	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "measured time of each scenario")

@@ -12,19 +12,45 @@ import (
 	"time"
 )
 
-// nginxProc is nginx running as a proxy_pass baseline: one process
-// (master_process off), on the gateway's CPU, keep-alive to the fake.
-type nginxProc struct {
-	cmd    *exec.Cmd
-	base   string
-	exited chan struct{}
+// proxyProc is a baseline proxy in front of the fake, on the gateway's
+// CPU: nginx (proxy_pass, one process with master_process off, keep-alive
+// to the fake) or the bare Go proxy (goproxy.go).
+type proxyProc struct {
+	name       string
+	cmd        *exec.Cmd
+	base       string
+	exited     chan struct{}
+	stopSignal os.Signal
+	errLog     string // read when it exits at start
 }
 
-func (n *nginxProc) pid() int { return n.cmd.Process.Pid }
+func (n *proxyProc) pid() int { return n.cmd.Process.Pid }
+
+// waitReady waits until the proxy answers, for 5 s.
+func (n *proxyProc) waitReady() error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		select {
+		case <-n.exited:
+			b, _ := os.ReadFile(n.errLog)
+			return fmt.Errorf("%s exited: %s", n.name, strings.TrimSpace(string(b)))
+		default:
+		}
+		if resp, err := http.Get(n.base + "/v1/models"); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			n.stop()
+			return fmt.Errorf("%s did not answer on %s", n.name, n.base)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
 
 // startNginx writes a config proxying 127.0.0.1:PORT to upstream and
 // runs nginx in the foreground.
-func startNginx(bin string, pin pinning, dir, upstream string) (*nginxProc, error) {
+func startNginx(bin string, pin pinning, dir, upstream string) (*proxyProc, error) {
 	for _, d := range []string{"", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err
@@ -81,30 +107,17 @@ http {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	n := &nginxProc{cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port), exited: make(chan struct{})}
+	n := &proxyProc{name: "nginx", cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port), exited: make(chan struct{}),
+		stopSignal: syscall.SIGQUIT, errLog: filepath.Join(dir, "error.log")} // SIGQUIT: nginx's graceful stop
 	go func() { _ = cmd.Wait(); close(n.exited) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		select {
-		case <-n.exited:
-			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			return nil, fmt.Errorf("nginx exited: %s", strings.TrimSpace(string(b)))
-		default:
-		}
-		if resp, err := http.Get(n.base + "/v1/models"); err == nil {
-			resp.Body.Close()
-			return n, nil
-		}
-		if time.Now().After(deadline) {
-			n.stop()
-			return nil, fmt.Errorf("nginx did not answer on %s", n.base)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := n.waitReady(); err != nil {
+		return nil, err
 	}
+	return n, nil
 }
 
-func (n *nginxProc) stop() {
-	_ = n.cmd.Process.Signal(syscall.SIGQUIT) // graceful
+func (n *proxyProc) stop() {
+	_ = n.cmd.Process.Signal(n.stopSignal)
 	select {
 	case <-n.exited:
 	case <-time.After(5 * time.Second):

@@ -11,7 +11,7 @@ import (
 type target struct {
 	Name   string `json:"name"`
 	Got    string `json:"measured"`
-	Status string `json:"status"` // PASS, FAIL or SKIP
+	Status string `json:"status"` // PASS, FAIL, SKIP or INFO (a baseline beside a target)
 }
 
 func (r *results) find(stream bool, conc int) *group {
@@ -35,9 +35,19 @@ func evaluate(r *results) []target {
 	var ts []target
 	add := func(name, got string, ok bool) { ts = append(ts, target{Name: name, Got: got, Status: passFail(ok)}) }
 	skip := func(name, why string) { ts = append(ts, target{Name: name, Got: why, Status: "SKIP"}) }
+	// info lines put a target's figure next to the baselines of the same
+	// run; they pass or fail nothing.
+	info := func(name, got string) { ts = append(ts, target{Name: name, Got: got, Status: "INFO"}) }
 
 	if g := r.find(false, 50); g != nil {
 		add("non-stream, 50 concurrent: gateway CPU per request ≤ 60 µs", us(g.Gateway.ServerCPU), g.Gateway.ServerCPU <= 60*time.Microsecond)
+		if g.Nginx != nil && g.Nginx.ServerCPU > 0 {
+			info("  the same as a multiple of nginx's CPU in this run (the issue measured nginx at 17 µs: 60/17 = 3.5×)",
+				fmt.Sprintf("%.2f× (nginx %s)", float64(g.Gateway.ServerCPU)/float64(g.Nginx.ServerCPU), us(g.Nginx.ServerCPU)))
+		}
+		if g.GoProxy != nil {
+			info("  the bare Go proxy (net/http's ReverseProxy, nothing else) in this run", us(g.GoProxy.ServerCPU))
+		}
 		ratio := g.Gateway.RPS / g.Direct.RPS
 		add("non-stream, 50 concurrent: throughput ≥ 40% of direct", fmt.Sprintf("%.0f%% (%s vs %s req/s)", 100*ratio, num(g.Gateway.RPS), num(g.Direct.RPS)), ratio >= 0.40)
 	}
@@ -48,17 +58,29 @@ func evaluate(r *results) []target {
 		} else {
 			d := g.Gateway.P50 - g.Nginx.P50
 			add(name, fmt.Sprintf("%s above nginx (gateway %s, nginx %s)", usDiff(d), us(g.Gateway.P50), us(g.Nginx.P50)), d <= 60*time.Microsecond)
+			if g.GoProxy != nil {
+				info("  the bare Go proxy in this run", fmt.Sprintf("%s above nginx (%s)", usDiff(g.GoProxy.P50-g.Nginx.P50), us(g.GoProxy.P50)))
+			}
 		}
 	}
 	if g := r.find(true, 50); g != nil {
 		add("stream (20 chunks), 50 concurrent: gateway CPU per stream ≤ 250 µs", us(g.Gateway.ServerCPU), g.Gateway.ServerCPU <= 250*time.Microsecond)
+		if g.GoProxy != nil {
+			info("  the bare Go proxy in this run", us(g.GoProxy.ServerCPU))
+		}
 		d := g.Gateway.TTFB50 - g.Direct.TTFB50
 		add("stream, 50 concurrent: added time to first byte p50 ≤ 1 ms", fmt.Sprintf("%s (gateway %s, direct %s)", usDiff(d), us(g.Gateway.TTFB50), us(g.Direct.TTFB50)), d <= time.Millisecond)
+		if g.GoProxy != nil {
+			info("  the bare Go proxy in this run", usDiff(g.GoProxy.TTFB50-g.Direct.TTFB50))
+		}
 	}
 	if s := r.Slow; s != nil {
 		gs := s.Gateway
 		add("memory per open stream ≤ 64 KiB", fmt.Sprintf("%.1f KiB ((%s − %s idle) / %d)", float64(gs.PerStream)/1024, mib(gs.PeakRSS), mib(gs.IdleRSS), gs.Streams),
 			gs.PerStream > 0 && gs.PerStream <= 64<<10)
+		if s.GoProxy != nil {
+			info("  the bare Go proxy in this run", fmt.Sprintf("%.1f KiB", float64(s.GoProxy.PerStream)/1024))
+		}
 		add(fmt.Sprintf("%d concurrent slow streams held without error", gs.Streams),
 			fmt.Sprintf("%d completed, %d errors, %d open at once", gs.Completed, gs.Errors, gs.MaxOpen),
 			gs.Errors == 0 && gs.Completed == int64(gs.Streams))
@@ -87,10 +109,17 @@ func report(out io.Writer, r *results) {
 	}
 	if s := r.Slow; s != nil {
 		fmt.Fprintf(out, "\n%-16s %9s %6s %9s %16s %11s %7s\n", fmt.Sprintf("%d slow streams", s.Gateway.Streams), "completed", "errors", "open max", "RSS idle→peak MiB", "KiB/stream", "took s")
-		for _, x := range []struct {
+		rows := []struct {
 			name string
 			r    slowResult
-		}{{"  direct", s.Direct}, {"  gateway", s.Gateway}} {
+		}{{"  direct", s.Direct}, {"  gateway", s.Gateway}}
+		if s.GoProxy != nil {
+			rows = append(rows, struct {
+				name string
+				r    slowResult
+			}{"  go proxy", *s.GoProxy})
+		}
+		for _, x := range rows {
 			fmt.Fprintf(out, "%-16s %9d %6d %9d %16s %11s %7.1f\n", x.name, x.r.Completed, x.r.Errors, x.r.MaxOpen,
 				mib(x.r.IdleRSS)+"→"+mib(x.r.PeakRSS), kib(x.r.PerStream), x.r.Took.Seconds())
 		}
@@ -100,7 +129,7 @@ func report(out io.Writer, r *results) {
 	}
 	noisy := 0.0
 	for _, g := range r.Groups {
-		for _, m := range []*measure{g.Direct, g.Gateway, g.Nginx} {
+		for _, m := range []*measure{g.Direct, g.Gateway, g.Nginx, g.GoProxy} {
 			if m != nil {
 				noisy = max(noisy, m.Other0, m.Other1)
 			}
@@ -125,7 +154,7 @@ func printGroup(out io.Writer, g *group) {
 	}
 	fmt.Fprintf(out, "\n%-16s %7s %7s %7s %7s%s %7s %7s %7s %7s %7s %7s %7s %4s\n", title, "req/s", "p50", "p99", "+p50", ttfbHead,
 		"srvCPU", "fakeCPU", "genCPU", "busy%", "other%", "RSS MiB", "conn/1k", "err")
-	for _, m := range []*measure{g.Direct, g.Gateway, g.Nginx} {
+	for _, m := range []*measure{g.Direct, g.Gateway, g.Nginx, g.GoProxy} {
 		if m == nil {
 			continue
 		}
@@ -153,7 +182,7 @@ func printGroup(out io.Writer, g *group) {
 	}
 	fmt.Fprintf(out, "  %-14s %7s %7s %7s %7s%s %7s %7s %7s %7s %7s %7s\n", "gateway/direct", ratio(w.RPS, d.RPS), ratio(float64(w.P50), float64(d.P50)),
 		ratio(float64(w.P99), float64(d.P99)), "", ttfb, ratio(float64(w.ServerCPU), float64(d.ServerCPU)), "", "", "", "", ratio(float64(w.PeakRSS), float64(d.PeakRSS)))
-	for _, m := range []*measure{d, w, g.Nginx} {
+	for _, m := range []*measure{d, w, g.Nginx, g.GoProxy} {
 		if m != nil && m.FirstError != "" {
 			fmt.Fprintf(out, "  first %s error: %s\n", m.Path, m.FirstError)
 		}

@@ -59,12 +59,16 @@ type group struct {
 	Direct  *measure `json:"direct"`
 	Gateway *measure `json:"gateway"`
 	Nginx   *measure `json:"nginx,omitempty"`
+	// GoProxy is the bare Go reverse proxy (goproxy.go).
+	GoProxy *measure `json:"go_proxy,omitempty"`
 }
 
 // slowGroup is the slow-streams scenario, direct and through the gateway.
 type slowGroup struct {
 	Direct  slowResult `json:"direct"`
 	Gateway slowResult `json:"gateway"`
+	// GoProxy is the bare Go proxy, when it could be started.
+	GoProxy *slowResult `json:"go_proxy,omitempty"`
 }
 
 // results is everything one run measured (written as JSON too).
@@ -77,6 +81,7 @@ type results struct {
 	LogLevel      string        `json:"gateway_log_level"`
 	CallLog       string        `json:"call_log"`
 	Nginx         string        `json:"nginx"`
+	GoProxy       string        `json:"go_proxy"`
 	RequestBytes  int           `json:"request_bytes"`
 	ResponseBytes int           `json:"response_bytes_direct"`
 	ReplyWords    int           `json:"stream_words"`
@@ -140,7 +145,7 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 		Duration: o.Duration, LogLevel: o.LogLevel, RequestBytes: requestSize, ResponseBytes: respBytes,
 		ReplyWords: replyWordCount, PeaksReset: resetPeak(gw.pid())}
 
-	var ng *nginxProc
+	var ng *proxyProc
 	if o.Nginx == "" {
 		res.Nginx = "skipped: --nginx is empty"
 	} else if _, err := os.Stat(o.Nginx); err != nil {
@@ -153,10 +158,19 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 		res.Nginx = "proxy_pass baseline, 1 worker, upstream keepalive, " + nginxVersion(o.Nginx)
 	}
 
+	gp, err := startGoProxy(pin, filepath.Join(tmp, "goproxy"), fake.fast)
+	if err != nil {
+		res.GoProxy = "skipped: " + err.Error()
+		gp = nil
+	} else {
+		defer gp.stop()
+		res.GoProxy = "net/http + httputil.ReverseProxy, keep-alive, nothing else (" + runtime.Version() + ")"
+	}
+
 	fmt.Fprintf(out, "sluice bench: %s per scenario (+%s warm-up), %d-byte requests, ~%d-byte answers, streams of %d words\n",
 		o.Duration, o.Warmup, requestSize, respBytes, replyWordCount)
-	fmt.Fprintf(out, "  pinning: %s\n  gateway: %s (pid %d, SLUICE_LOG_LEVEL=%s, access log to a file)\n  nginx:   %s\n",
-		pin.Note, bin, gw.pid(), o.LogLevel, res.Nginx)
+	fmt.Fprintf(out, "  pinning: %s\n  gateway: %s (pid %d, SLUICE_LOG_LEVEL=%s, access log to a file)\n  nginx:   %s\n  go proxy: %s\n",
+		pin.Note, bin, gw.pid(), o.LogLevel, res.Nginx, res.GoProxy)
 
 	directEP := func(base string) endpoint {
 		return endpoint{URL: base + "/v1/chat/completions", Token: upstreamKey}
@@ -183,6 +197,9 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 		if p.nginx && ng != nil {
 			g.Nginx = runScenario(ctx, o, "nginx", endpoint{URL: ng.base + "/v1/chat/completions", Token: upstreamKey}, body, p, ng.pid(), fake)
 		}
+		if (p.nginx || p.stream && p.conc == 50) && gp != nil {
+			g.GoProxy = runScenario(ctx, o, "go proxy", endpoint{URL: gp.base + "/v1/chat/completions", Token: upstreamKey}, body, p, gp.pid(), fake)
+		}
 		res.Groups = append(res.Groups, g)
 	}
 	res.GatewayDied = !gw.alive()
@@ -202,7 +219,9 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 	if ng != nil {
 		ng.stop()
 	}
-	fake.stop()
+	if gp != nil {
+		gp.stop()
+	}
 
 	var memOut strings.Builder // the slow streams' memory snapshot (--profile)
 
@@ -211,6 +230,7 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 	// streams' own, not reused garbage of the load scenarios.
 	if !res.GatewayDied && ctx.Err() == nil && o.runs("slow") {
 		progress("running: %d slow streams (one event per %s), direct then through a fresh gateway...", o.SlowStreams, slowDelay)
+		fake.stop()
 		fake, err = startFake(reply, replyWords(slowWords, 5), slowDelay)
 		if err != nil {
 			return 1, err
@@ -241,6 +261,12 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 		slowBody := chatBody(slowModel, true)
 		sg := &slowGroup{}
 		sg.Direct = holdStreams(ctx, directEP(fake.slow), slowBody, o.SlowStreams, fake.pid(), nil)
+		if sp, err := startGoProxy(pin, filepath.Join(tmp, "goproxy-slow"), fake.slow); err == nil {
+			time.Sleep(500 * time.Millisecond)
+			r := holdStreams(ctx, endpoint{URL: sp.base + "/v1/chat/completions", Token: upstreamKey}, slowBody, o.SlowStreams, sp.pid(), nil)
+			sg.GoProxy = &r
+			sp.stop()
+		}
 		var snap func()
 		if memDir != "" {
 			gw.signal(syscall.SIGWINCH) // the idle snapshot
