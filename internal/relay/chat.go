@@ -56,17 +56,18 @@ func (ch *chatCall) attempt(a *attempt) error {
 //go:noinline
 func (ch *chatCall) translate(a *attempt) error {
 	if ch.unified == nil && ch.decodeErr == nil {
-		ch.unified, ch.decodeErr = decodeChat(ch.req.Body)
+		ch.unified, ch.decodeErr = offStack(func() (*providers.ChatRequest, error) { return decodeChat(ch.req.Body) })
 	}
 	if ch.decodeErr != nil {
 		return ch.decodeErr
 	}
-	cr := *ch.unified
+	cr := new(providers.ChatRequest)
+	*cr = *ch.unified
 	cr.Model = a.t.UpstreamModel
 	if ch.req.Stream {
-		return a.translateChatStream(&cr, ch.includeUsage, &ch.m)
+		return a.translateChatStream(cr, ch.includeUsage, &ch.m)
 	}
-	return a.translateChat(&cr, &ch.m)
+	return a.translateChat(cr, &ch.m)
 }
 
 // decodeChat decodes a chat completions body for translation; a body that
@@ -180,7 +181,9 @@ func (a *attempt) translateChat(cr *providers.ChatRequest, m *meter) error {
 func (a *attempt) translateChatStream(cr *providers.ChatRequest, includeUsage bool, m *meter) error {
 	cr.Stream = true
 	cr.StreamOptions = &providers.StreamOptions{IncludeUsage: true}
-	s, err := a.t.Provider.ChatStream(a.ctx, cr)
+	// Building the upstream request is deep (translation, encoding/json):
+	// off the stream's stack (see offStack).
+	s, err := offStack(func() (providers.Stream, error) { return a.t.Provider.ChatStream(a.ctx, cr) })
 	if err != nil {
 		return err
 	}

@@ -20,51 +20,90 @@ import (
 // target whose provider takes Messages natively gets the client's bytes
 // (model rewritten); any other is reached through the unified form.
 func (r *Relay) Messages(ctx context.Context, w http.ResponseWriter, req *Request) *Result {
-	var unified *providers.ChatRequest
-	var convErr error
-	m := &meter{}
-	res := r.serve(ctx, w, req, dialectAnthropic, req.Targets, func(a *attempt) error {
-		*m = meter{}
-		if pt, ok := passthrough(a.t.Provider, providers.OpMessages); ok {
-			return a.passMessages(pt, m)
-		}
-		if unified == nil && convErr == nil {
-			unified, convErr = anthropic.RequestToUnified(req.Body)
-			var pe *providers.Error
-			if errors.As(convErr, &pe) {
-				convErr = &apierr.Error{Status: http.StatusBadRequest, Param: pe.Param, Message: pe.Message, Err: convErr}
-			}
-		}
-		if convErr != nil {
-			return convErr
-		}
-		cr := *unified
-		cr.Model = a.t.UpstreamModel
-		if req.Stream {
-			return a.translateMessagesStream(&cr, m)
-		}
-		return a.translateMessages(&cr, m)
-	})
+	mc := &messagesCall{req: req}
+	res := r.serve(ctx, w, req, dialectAnthropic, req.Targets, mc.attempt)
 	if res.answered {
-		m.result(res, req.Body)
+		mc.m.result(res, req.Body)
 	}
 	return res
 }
 
+// messagesCall is one /v1/messages call across its attempts (see
+// chatCall).
+type messagesCall struct {
+	req     *Request
+	m       meter
+	unified *providers.ChatRequest // converted once, for translating targets
+	convErr error
+}
+
+func (mc *messagesCall) attempt(a *attempt) error {
+	mc.m = meter{}
+	if pt, ok := passthrough(a.t.Provider, providers.OpMessages); ok {
+		return a.passMessages(pt, &mc.m)
+	}
+	return mc.translate(a)
+}
+
+// translate runs an attempt on a target of another format.
+//
+//go:noinline
+func (mc *messagesCall) translate(a *attempt) error {
+	if mc.unified == nil && mc.convErr == nil {
+		mc.unified, mc.convErr = offStack(func() (*providers.ChatRequest, error) {
+			u, err := anthropic.RequestToUnified(mc.req.Body)
+			var pe *providers.Error
+			if errors.As(err, &pe) {
+				err = &apierr.Error{Status: http.StatusBadRequest, Param: pe.Param, Message: pe.Message, Err: err}
+			}
+			return u, err
+		})
+	}
+	if mc.convErr != nil {
+		return mc.convErr
+	}
+	cr := new(providers.ChatRequest)
+	*cr = *mc.unified
+	cr.Model = a.t.UpstreamModel
+	if mc.req.Stream {
+		return a.translateMessagesStream(cr, &mc.m)
+	}
+	return a.translateMessages(cr, &mc.m)
+}
+
 // passMessages forwards a native Messages body with only "model" rewritten.
 func (a *attempt) passMessages(pt providers.Passthrough, m *meter) error {
-	req := a.c.req
-	body, err := sjson.SetBytes(req.Body, "model", a.t.UpstreamModel)
+	body, err := a.passMessagesBody()
 	if err != nil {
-		return apierr.BadRequest("model", "the request body could not be rewritten: "+err.Error())
+		return err
 	}
 	resp, err := a.forward(pt, providers.OpMessages, body, anthropicError)
 	if err != nil {
 		return err
 	}
-	if req.Stream {
+	if a.c.req.Stream {
 		return a.copyAnthropicStream(resp, m)
 	}
+	return a.passMessagesAnswer(resp, m)
+}
+
+// passMessagesBody is the client's body with "model" rewritten.
+//
+//go:noinline
+func (a *attempt) passMessagesBody() ([]byte, error) {
+	body, err := sjson.SetBytes(a.c.req.Body, "model", a.t.UpstreamModel)
+	if err != nil {
+		return nil, apierr.BadRequest("model", "the request body could not be rewritten: "+err.Error())
+	}
+	return body, nil
+}
+
+// passMessagesAnswer reads a whole passed-through Message, meters it and
+// writes it with the public model name.
+//
+//go:noinline
+func (a *attempt) passMessagesAnswer(resp *http.Response, m *meter) error {
+	req := a.c.req
 	data, err := readJSON(resp)
 	if err != nil {
 		return err
@@ -104,7 +143,9 @@ func (a *attempt) translateMessages(cr *providers.ChatRequest, m *meter) error {
 func (a *attempt) translateMessagesStream(cr *providers.ChatRequest, m *meter) error {
 	cr.Stream = true
 	cr.StreamOptions = &providers.StreamOptions{IncludeUsage: true}
-	s, err := a.t.Provider.ChatStream(a.ctx, cr)
+	// Building the upstream request is deep (translation, encoding/json):
+	// off the stream's stack (see offStack).
+	s, err := offStack(func() (providers.Stream, error) { return a.t.Provider.ChatStream(a.ctx, cr) })
 	if err != nil {
 		return err
 	}

@@ -416,52 +416,72 @@ func (m modelName) set(buf, data []byte, v gjson.Result) ([]byte, []byte) {
 }
 
 // copyAnthropicStream copies an Anthropic Messages stream to the client
-// event by event, up to message_stop.
+// event by event, up to message_stop. Its loop keeps its state on the heap
+// and handles each event in a function of its own (see copyOpenAIStream).
 func (a *attempt) copyAnthropicStream(resp *http.Response, m *meter) error {
-	defer resp.Body.Close()
-	rd := a.streamReader(resp.Body)
-	sw := sse.NewWriter(a.c.w)
-	model := a.c.req.Model
+	s := a.newAnthropicStream(resp.Body, m)
 	for {
-		ev, err := a.nextEvent(rd)
-		if err != nil {
-			return err
-		}
-		data := ev.Data
-		if len(bytes.TrimSpace(data)) == 0 {
-			continue
-		}
-		if !gjson.ValidBytes(data) {
-			return &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
-		}
-		s := str(data)
-		typ := gjson.Get(s, "type").Str
-		switch {
-		case ev.Event == "error" || typ == "error":
-			pe := anthropicError(0, nil, data)
-			pe.Status = anthropicStatus(pe.Type)
-			return pe
-		case typ == "message_start":
-			m.anthropic(gjson.Get(s, "message.usage"))
-			data = setModel(data, "message.model", model)
-		case typ == "message_delta":
-			m.anthropic(gjson.Get(s, "usage"))
-		case typ == "content_block_delta":
-			d := gjson.Get(s, "delta")
-			m.outBytes += len(d.Get("text").Str) + len(d.Get("partial_json").Str) + len(d.Get("thinking").Str)
-		}
-		if !a.committed {
-			a.startStream()
-		}
-		if typ == "message_stop" {
-			if err := a.sendEvent(sw, ev.Event, data); err != nil {
-				return err
+		ev, err := a.nextEvent(s.rd)
+		if err == nil {
+			var done bool
+			if done, err = s.event(ev); done && err == nil {
+				a.drain(resp.Body)
 			}
-			a.drain(resp.Body)
-			return nil
+			if !done && err == nil {
+				continue
+			}
 		}
-		if err := sw.Event(ev.Event, data); err != nil {
-			return err
-		}
+		_ = resp.Body.Close()
+		return err
 	}
+}
+
+// anthropicStream is the state of copyAnthropicStream between events.
+type anthropicStream struct {
+	a  *attempt
+	rd *sse.Reader
+	sw *sse.Writer
+	m  *meter
+}
+
+//go:noinline
+func (a *attempt) newAnthropicStream(body io.Reader, m *meter) *anthropicStream {
+	return &anthropicStream{a: a, rd: a.streamReader(body), sw: sse.NewWriter(a.c.w), m: m}
+}
+
+// event handles one upstream event; done is true after message_stop.
+//
+//go:noinline
+func (s *anthropicStream) event(ev *sse.Event) (done bool, err error) {
+	a, m := s.a, s.m
+	data := ev.Data
+	if len(bytes.TrimSpace(data)) == 0 {
+		return false, nil
+	}
+	if !gjson.ValidBytes(data) {
+		return false, &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
+	}
+	str := str(data)
+	typ := gjson.Get(str, "type").Str
+	switch {
+	case ev.Event == "error" || typ == "error":
+		pe := anthropicError(0, nil, data)
+		pe.Status = anthropicStatus(pe.Type)
+		return false, pe
+	case typ == "message_start":
+		m.anthropic(gjson.Get(str, "message.usage"))
+		data = setModel(data, "message.model", a.c.req.Model)
+	case typ == "message_delta":
+		m.anthropic(gjson.Get(str, "usage"))
+	case typ == "content_block_delta":
+		d := gjson.Get(str, "delta")
+		m.outBytes += len(d.Get("text").Str) + len(d.Get("partial_json").Str) + len(d.Get("thinking").Str)
+	}
+	if !a.committed {
+		a.startStream()
+	}
+	if typ == "message_stop" {
+		return true, a.sendEvent(s.sw, ev.Event, data)
+	}
+	return false, s.sw.Event(ev.Event, data)
 }

@@ -71,6 +71,8 @@ func (m *meter) unified(u *providers.Usage) {
 
 // anthropic merges an Anthropic usage object: stream events carry
 // cumulative counts, and absent ones keep their earlier value.
+//
+//go:noinline
 func (m *meter) anthropic(u gjson.Result) {
 	if !u.IsObject() {
 		return

@@ -121,3 +121,23 @@ func (f *flushBeforeRead) Read(p []byte) (int, error) {
 	}
 	return f.r.Read(p)
 }
+
+// offStack runs f on a short-lived goroutine and waits for it. It is for
+// deep work done once per call before a stream (decoding the client's
+// request, building a translated upstream request): on the call's own
+// goroutine it would grow the stack past 8 KiB, and Go keeps the larger
+// stack for as long as the stream lasts (see clientWriter.flush). It
+// costs a goroutine start, about a microsecond.
+func offStack[T any](f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	r := <-done
+	return r.v, r.err
+}
