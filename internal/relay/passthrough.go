@@ -461,20 +461,20 @@ func (s *anthropicStream) event(ev *sse.Event) (done bool, err error) {
 	if !gjson.ValidBytes(data) {
 		return false, &providers.Error{Err: errors.New("invalid JSON in an upstream stream event")}
 	}
-	str := str(data)
-	typ := gjson.Get(str, "type").Str
+	text := str(data)
+	typ := gjson.Get(text, "type").Str
 	switch {
 	case ev.Event == "error" || typ == "error":
 		pe := anthropicError(0, nil, data)
 		pe.Status = anthropicStatus(pe.Type)
 		return false, pe
 	case typ == "message_start":
-		m.anthropic(gjson.Get(str, "message.usage"))
+		m.anthropic(gjson.Get(text, "message.usage"))
 		data = setModel(data, "message.model", a.c.req.Model)
 	case typ == "message_delta":
-		m.anthropic(gjson.Get(str, "usage"))
+		m.anthropic(gjson.Get(text, "usage"))
 	case typ == "content_block_delta":
-		d := gjson.Get(str, "delta")
+		d := gjson.Get(text, "delta")
 		m.outBytes += len(d.Get("text").Str) + len(d.Get("partial_json").Str) + len(d.Get("thinking").Str)
 	}
 	if !a.committed {
