@@ -242,11 +242,25 @@ var doneData = []byte("[DONE]")
 // 16 KiB for the rest of the stream (see bench/README.md, memory).
 func (a *attempt) copyOpenAIStream(resp *http.Response, hideUsage bool, m *meter) error {
 	s := a.newOpenAIStream(resp.Body, hideUsage, m)
+	return a.copyStream(resp, s.rd, s)
+}
+
+// eventHandler handles one event of a passed-through stream; done is true
+// after the stream's terminating event.
+type eventHandler interface {
+	event(ev *sse.Event) (done bool, err error)
+}
+
+// copyStream is the loop of a passed-through stream: it reads the
+// upstream's events from rd and hands each to h, until the terminating
+// one (after which it drains the body so the connection can be reused)
+// or an error; the body is closed either way.
+func (a *attempt) copyStream(resp *http.Response, rd *sse.Reader, h eventHandler) error {
 	for {
-		ev, err := a.nextEvent(s.rd)
+		ev, err := a.nextEvent(rd)
 		if err == nil {
 			var done bool
-			if done, err = s.event(ev); done && err == nil {
+			if done, err = h.event(ev); done && err == nil {
 				a.drain(resp.Body)
 			}
 			if !done && err == nil {
@@ -420,20 +434,7 @@ func (m modelName) set(buf, data []byte, v gjson.Result) ([]byte, []byte) {
 // and handles each event in a function of its own (see copyOpenAIStream).
 func (a *attempt) copyAnthropicStream(resp *http.Response, m *meter) error {
 	s := a.newAnthropicStream(resp.Body, m)
-	for {
-		ev, err := a.nextEvent(s.rd)
-		if err == nil {
-			var done bool
-			if done, err = s.event(ev); done && err == nil {
-				a.drain(resp.Body)
-			}
-			if !done && err == nil {
-				continue
-			}
-		}
-		_ = resp.Body.Close()
-		return err
-	}
+	return a.copyStream(resp, s.rd, s)
 }
 
 // anthropicStream is the state of copyAnthropicStream between events.
