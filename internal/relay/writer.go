@@ -82,8 +82,8 @@ const responseBuffer = 2048
 // already deep there (server, middleware, relay, stream reader): together
 // they pass 8 KiB, and Go then doubles the stack to 16 KiB and keeps it
 // for as long as the stream lasts. So that flush runs on a short-lived
-// goroutine while this one waits, the way upstream.OffStack runs the
-// upstream round trip.
+// goroutine while this one waits (offStack), the way upstream.OffStack
+// runs the upstream round trip.
 func (cw *clientWriter) flush() error {
 	if cw.err != nil {
 		return cw.err
@@ -94,9 +94,7 @@ func (cw *clientWriter) flush() error {
 		err = cw.rc.Flush()
 	} else {
 		cw.flushed = true
-		done := make(chan error, 1)
-		go func() { done <- cw.rc.Flush() }()
-		err = <-done
+		_, err = offStack(func() (struct{}, error) { return struct{}{}, cw.rc.Flush() })
 	}
 	if err != nil && !errors.Is(err, http.ErrNotSupported) {
 		cw.err = fmt.Errorf("%w: %w", errClientGone, err)
@@ -127,17 +125,29 @@ func (f *flushBeforeRead) Read(p []byte) (int, error) {
 // request, building a translated upstream request): on the call's own
 // goroutine it would grow the stack past 8 KiB, and Go keeps the larger
 // stack for as long as the stream lasts (see clientWriter.flush). It
-// costs a goroutine start, about a microsecond.
+// costs a goroutine start, about a microsecond. A panic in f is raised
+// again on the caller's goroutine, where the server's recover step turns
+// it into a 500, as if f had run there.
 func offStack[T any](f func() (T, error)) (T, error) {
 	type result struct {
-		v   T
-		err error
+		v        T
+		err      error
+		panicked bool
+		p        any
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{panicked: true, p: p}
+			}
+		}()
 		v, err := f()
-		done <- result{v, err}
+		done <- result{v: v, err: err}
 	}()
 	r := <-done
+	if r.panicked {
+		panic(r.p)
+	}
 	return r.v, r.err
 }

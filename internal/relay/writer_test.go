@@ -60,3 +60,20 @@ func TestClientWriterSendsHeadersBeforeALargeFirstWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestOffStack: f's result comes back, and a panic in f is raised again
+// on the caller's goroutine (where the server's recover step catches it)
+// instead of ending the process.
+func TestOffStack(t *testing.T) {
+	v, err := offStack(func() (int, error) { return 42, nil })
+	if v != 42 || err != nil {
+		t.Fatalf("got %d, %v", v, err)
+	}
+	defer func() {
+		if p := recover(); p != "boom" {
+			t.Fatalf("recovered %v, want the panic of f", p)
+		}
+	}()
+	_, _ = offStack(func() (int, error) { panic("boom") })
+	t.Fatal("offStack returned after f panicked")
+}
